@@ -1,0 +1,99 @@
+"""The ``changegate`` entry point: lazy command loading and the one error-to-exit-code map.
+
+Subcommands are imported only when invoked, so that the pre-commit hook path
+never pays for the database, the policy model or rich.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+import click
+
+from changegate import __version__
+from changegate.errors import EXIT_BAD_INPUT, ChangegateError
+
+# command name -> "module:attribute" of its click command or group.
+COMMANDS: dict[str, str] = {
+    "init": "changegate.cli.init_cmd:init",
+    "policy": "changegate.cli.policy_cmd:policy",
+    "audit": "changegate.cli.audit_cmd:audit",
+    "demo": "changegate.cli.demo_cmd:demo",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="changegate")
+@click.option(
+    "--repo",
+    "-C",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="The service's git repository.",
+)
+@click.option(
+    "--db",
+    envvar="CHANGEGATE_DB",
+    default=None,
+    help="Database URL (default: SQLite at .changegate/state.db; postgresql://... for teams). "
+    "Env: CHANGEGATE_DB.",
+)
+@click.pass_context
+def cli(ctx: click.Context, repo: str, db: str | None) -> None:
+    """changegate: every change to production passes documented checks, can be rolled
+    back, and leaves a trail.
+
+    Exit codes: 0 ok, 1 blocked or a failed check, 2 bad input or environment.
+    """
+    from changegate.cli.context import CliContext
+
+    ctx.obj = CliContext(repo=repo, db=db)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and turn every expected failure into a one-line message and exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        rv = cli.main(args=args, prog_name="changegate", standalone_mode=False)
+    except ChangegateError as exc:
+        click.echo(f"changegate: {exc.message}", err=True)
+        for line in exc.details:
+            click.echo(f"  {line}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("changegate: aborted", err=True)
+        return EXIT_BAD_INPUT
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        click.echo("changegate: interrupted", err=True)
+        return 130
+    return rv if isinstance(rv, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
