@@ -52,7 +52,9 @@ class Git:
         """The full commit id of ``rev``; an unknown revision is bad input."""
         res = self.raw("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         if not res.ok:
-            raise InputError(f"{rev}: unknown revision in {self.root}; check the name with `git log`")
+            raise InputError(
+                f"{rev}: unknown revision in {self.root}; check the name with `git log`"
+            )
         return res.out.strip()
 
     def show_file(self, rev: str, path: str) -> bytes | None:

@@ -18,8 +18,12 @@ from types import TracebackType
 from changegate.adapters.proc import run
 from changegate.errors import EnvironmentProblem
 
-_EXTRA_BIN_DIRS = ("/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin",
-                   "/usr/lib/postgresql/15/bin", "/usr/local/pgsql/bin")
+_EXTRA_BIN_DIRS = (
+    "/usr/lib/postgresql/17/bin",
+    "/usr/lib/postgresql/16/bin",
+    "/usr/lib/postgresql/15/bin",
+    "/usr/local/pgsql/bin",
+)
 
 
 def find_pg_binary(name: str) -> str | None:
@@ -68,8 +72,18 @@ class PgServer:
 
     def stop(self) -> None:
         pg_ctl = find_pg_binary("pg_ctl") or "pg_ctl"
-        run([*self._as_other_user, pg_ctl, "-D", str(self.base / "data"), "-m", "immediate",
-             "stop"], timeout=60)
+        run(
+            [
+                *self._as_other_user,
+                pg_ctl,
+                "-D",
+                str(self.base / "data"),
+                "-m",
+                "immediate",
+                "stop",
+            ],
+            timeout=60,
+        )
         shutil.rmtree(self.base, ignore_errors=True)
 
     def __enter__(self) -> PgServer:
@@ -107,17 +121,48 @@ def start_pg(fsync: bool = False) -> PgServer:
         shutil.chown(base, user="postgres")
         os.chmod(base, 0o700)
     data = base / "data"
-    res = run([*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "postgres",
-               "-E", "UTF8", "--no-sync"], timeout=120)
+    res = run(
+        [
+            *as_user,
+            initdb,
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        timeout=120,
+    )
     if not res.ok:
         shutil.rmtree(base, ignore_errors=True)
         raise EnvironmentProblem(f"initdb failed: {res.err.strip().splitlines()[-1:]}")
     for _ in range(5):
         port = free_port()
-        opts = (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 "
-                f"-c fsync={'on' if fsync else 'off'} -c max_connections=50")
-        res = run([*as_user, pg_ctl, "-D", str(data), "-l", str(base / "log"), "-w",
-                   "-t", "60", "-o", opts, "start"], timeout=90)
+        opts = (
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 "
+            f"-c fsync={'on' if fsync else 'off'} -c max_connections=50"
+        )
+        res = run(
+            [
+                *as_user,
+                pg_ctl,
+                "-D",
+                str(data),
+                "-l",
+                str(base / "log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                opts,
+                "start",
+            ],
+            timeout=90,
+        )
         if res.ok:
             return PgServer(base=base, port=port, _as_other_user=as_user)
     log = (base / "log").read_text(errors="replace") if (base / "log").exists() else ""

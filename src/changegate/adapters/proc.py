@@ -71,6 +71,7 @@ def run(
         ) from exc
     except subprocess.TimeoutExpired as exc:
         raise EnvironmentProblem(
-            f"{' '.join(args)}: no answer after {timeout:g}s; check the command or raise its timeout"
+            f"{' '.join(args)}: no answer after {timeout:g}s; "
+            "check the command or raise its timeout"
         ) from exc
     return Result(tuple(args), proc.returncode, proc.stdout or b"", proc.stderr or b"")

@@ -1,0 +1,26 @@
+"""Table definitions (SQLAlchemy Core), shared by the repositories and the Alembic scripts."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+# The append-only ledger. ``seq`` is assigned by the writer that holds the
+# append lock; ``prev_hash`` is UNIQUE so that two writers can never both
+# extend the same head (a fork) even if the lock were bypassed.
+ledger_events = Table(
+    "ledger_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("ts", String(32), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(128), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False, unique=True),
+    Column("hash", String(64), nullable=False, unique=True),
+)
+Index("ix_ledger_events_action", ledger_events.c.action)
+Index("ix_ledger_events_subject", ledger_events.c.subject)
+Index("ix_ledger_events_ts", ledger_events.c.ts)

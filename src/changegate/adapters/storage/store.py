@@ -1,0 +1,290 @@
+"""The store: schema upgrades and the append-only ledger, on SQLite or PostgreSQL.
+
+Appends are serialized so concurrent writers never fork the chain: SQLite
+takes its write lock at ``BEGIN IMMEDIATE``; PostgreSQL takes a transaction-
+scoped advisory lock. Either way the head is read *after* the lock is held,
+and the UNIQUE constraint on ``prev_hash`` is the last line of defence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, inspect, select, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+
+from changegate.adapters.storage import engine as engines
+from changegate.adapters.storage.schema import ledger_events
+from changegate.core.ledger import (
+    Event,
+    LedgerFieldError,
+    LinkRow,
+    canonical_json,
+    chain_event,
+    utc_timestamp,
+)
+from changegate.errors import EnvironmentProblem, InputError
+
+# Bump together with a new Alembic revision (a test holds them equal), so
+# opening an up-to-date database never imports Alembic.
+HEAD_REVISION = "0001_ledger"
+_ADVISORY_KEY = 0x636867_6C6467  # "chg" "ldg": one lock for the one ledger
+
+_MESSAGE_SQL = {
+    # Builds core.ledger.event_message() in SQL: header, then each field as a
+    # netstring. Verification streams these bytes instead of re-encoding rows.
+    "sqlite": (
+        "SELECT seq, prev_hash, hash, CAST('changegate-ledger-v1' || char(10)"
+        + "".join(
+            f" || length(CAST({col} AS BLOB)) || ':' || {col} || ','"
+            for col in (
+                "prev_hash",
+                "CAST(seq AS TEXT)",
+                "ts",
+                "actor",
+                "action",
+                "subject",
+                "payload",
+            )
+        )
+        + " AS BLOB) FROM ledger_events ORDER BY seq"
+    ),
+    "postgresql": (
+        "SELECT seq, prev_hash, hash, convert_to('changegate-ledger-v1' || chr(10)"
+        + "".join(
+            f" || octet_length({col}) || ':' || {col} || ','"
+            for col in ("prev_hash", "seq::text", "ts", "actor", "action", "subject", "payload")
+        )
+        + ", 'UTF8') FROM ledger_events ORDER BY seq"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events ``audit log`` shows; every field narrows, None means any."""
+
+    actor: str | None = None
+    action: str | None = None  # exact, or a prefix ending in '*' ("review.*")
+    subject: str | None = None
+    since: str | None = None  # ledger timestamp text, inclusive
+    until: str | None = None  # ledger timestamp text, exclusive
+    limit: int | None = None
+
+
+class LedgerWriter:
+    """Appends inside one locked transaction; the head is tracked in memory."""
+
+    def __init__(self, conn: Connection, head: tuple[int, str] | None) -> None:
+        self._conn = conn
+        self._head = head
+
+    def append(self, actor: str, action: str, subject: str, payload: dict[str, Any]) -> Event:
+        try:
+            event = chain_event(
+                self._head, utc_timestamp(), actor, action, subject, canonical_json(payload)
+            )
+        except LedgerFieldError as exc:
+            raise InputError(f"cannot record {action!r}: {exc}") from exc
+        self._conn.execute(
+            ledger_events.insert().values(
+                seq=event.seq,
+                ts=event.ts,
+                actor=event.actor,
+                action=event.action,
+                subject=event.subject,
+                payload=event.payload,
+                prev_hash=event.prev_hash,
+                hash=event.hash,
+            )
+        )
+        self._head = (event.seq, event.hash)
+        return event
+
+    @property
+    def connection(self) -> Connection:
+        """For workflows that write their own tables in the same transaction as the event."""
+        return self._conn
+
+
+class Store:
+    """One database: the ledger and (in later revisions) the state built around it."""
+
+    def __init__(self, engine: Engine, url: URL) -> None:
+        self.engine = engine
+        self.url = url
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def describe(self) -> str:
+        return engines.describe(self.url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ----------------------------------------------------------------- schema
+
+    def revision(self) -> str | None:
+        with self._connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest revision through Alembic."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", "changegate.adapters.storage:migrations")
+        try:
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except DBAPIError as exc:
+            raise engines.translate(exc, self.url) from exc
+
+    def ensure_schema(self, *, create: bool) -> None:
+        current = self.revision()
+        if current == HEAD_REVISION:
+            return
+        if current is None and not create:
+            with self._connect() as conn:
+                empty = not inspect(conn).get_table_names()
+            if not empty:
+                raise EnvironmentProblem(
+                    f"{self.describe()} holds tables that are not changegate's; "
+                    "point --db at a dedicated database"
+                )
+        self.upgrade()
+        if self.revision() != HEAD_REVISION:
+            raise EnvironmentProblem(
+                f"{self.describe()} has schema revision {current!r}, newer than this "
+                "changegate knows; upgrade changegate"
+            )
+
+    # ----------------------------------------------------------------- writing
+
+    @contextmanager
+    def writer(self) -> Iterator[LedgerWriter]:
+        """A serialized append transaction: commit on success, roll back on error."""
+        try:
+            with self.engine.connect() as raw:
+                conn = raw.execution_options(changegate_write=True)
+                with conn.begin():
+                    if self.dialect == "postgresql":
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
+                    yield LedgerWriter(conn, self._head(conn))
+        except DBAPIError as exc:
+            raise engines.translate(exc, self.url) from exc
+
+    def append(self, actor: str, action: str, subject: str, payload: dict[str, Any]) -> Event:
+        with self.writer() as w:
+            return w.append(actor, action, subject, payload)
+
+    # ----------------------------------------------------------------- reading
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except DBAPIError as exc:
+            raise engines.translate(exc, self.url) from exc
+
+    @staticmethod
+    def _head(conn: Connection) -> tuple[int, str] | None:
+        row = conn.execute(
+            select(ledger_events.c.seq, ledger_events.c.hash)
+            .order_by(ledger_events.c.seq.desc())
+            .limit(1)
+        ).first()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def head(self) -> tuple[int, str] | None:
+        with self._connect() as conn:
+            return self._head(conn)
+
+    def count(self) -> int:
+        with self._connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(ledger_events)).scalar_one())
+
+    def hash_at(self, seq: int) -> str | None:
+        with self._connect() as conn:
+            value = conn.execute(
+                select(ledger_events.c.hash).where(ledger_events.c.seq == seq)
+            ).scalar()
+            return str(value) if value is not None else None
+
+    def events(self, flt: EventFilter | None = None) -> list[Event]:
+        flt = flt or EventFilter()
+        q = select(ledger_events).order_by(ledger_events.c.seq)
+        c = ledger_events.c
+        if flt.actor:
+            q = q.where(c.actor == flt.actor)
+        if flt.action:
+            if flt.action.endswith("*"):
+                q = q.where(c.action.startswith(flt.action[:-1], autoescape=True))
+            else:
+                q = q.where(c.action == flt.action)
+        if flt.subject:
+            q = q.where(c.subject == flt.subject)
+        if flt.since:
+            q = q.where(c.ts >= flt.since)
+        if flt.until:
+            q = q.where(c.ts < flt.until)
+        if flt.limit:
+            q = q.limit(flt.limit)
+        with self._connect() as conn:
+            return [_event(r._mapping) for r in conn.execute(q)]
+
+    @contextmanager
+    def link_rows(self) -> Iterator[Iterator[LinkRow]]:
+        """Every event as (seq, prev_hash, hash, message), streamed in seq order."""
+        sql = _MESSAGE_SQL[self.dialect]
+        with self._connect() as raw:
+            conn = raw
+            if self.dialect == "postgresql":
+                conn = raw.execution_options(stream_results=True, yield_per=5000)
+            result = conn.exec_driver_sql(sql)
+            yield (tuple(r) for r in result)
+
+
+def _event(m: Any) -> Event:
+    return Event(
+        seq=int(m["seq"]),
+        ts=m["ts"],
+        actor=m["actor"],
+        action=m["action"],
+        subject=m["subject"],
+        payload=m["payload"],
+        prev_hash=m["prev_hash"],
+        hash=m["hash"],
+    )
+
+
+def open_store(url: str | None, repo_root: Path, *, create: bool = False) -> Store:
+    """The store named by ``url`` or the repository's SQLite default.
+
+    ``create`` is for ``init`` only: every other command refuses to invent an
+    empty ledger where one was expected, which would hide a wrong path.
+    """
+    if url:
+        parsed = engines.normalise_url(url)
+    else:
+        parsed = engines.normalise_url(f"sqlite:///{repo_root / engines.DEFAULT_SQLITE}")
+    engine = engines.create(parsed, must_exist=not create)
+    store = Store(engine, parsed)
+    try:
+        store.ensure_schema(create=create)
+    except BaseException:
+        store.close()
+        raise
+    return store

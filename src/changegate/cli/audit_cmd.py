@@ -1,0 +1,141 @@
+"""``changegate audit log|verify|checkpoint``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import click
+
+from changegate.cli.context import CliContext, pass_cli
+from changegate.cli.render import FORMAT_OPTION, console, emit_json
+from changegate.errors import InputError
+
+
+@click.group()
+def audit() -> None:
+    """The tamper-evident ledger: list, verify, checkpoint."""
+
+
+def _moment(value: str | None, option: str) -> str | None:
+    """A date or ISO date-time (UTC unless it says otherwise) as ledger timestamp text."""
+    if not value:
+        return None
+    from changegate.core.ledger import utc_timestamp
+
+    try:
+        if len(value) == 10:
+            moment = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise InputError(
+            f"{option} {value!r}: not a date; use YYYY-MM-DD or an ISO date-time"
+        ) from exc
+    return utc_timestamp(moment)
+
+
+@audit.command("log")
+@click.option("--actor", help="Only events by this actor.")
+@click.option("--action", help="Only this action, or a prefix such as 'audit.*'.")
+@click.option("--subject", help="Only events about this subject.")
+@click.option("--since", help="From this date/time (inclusive, UTC).")
+@click.option("--until", help="Before this date/time (exclusive, UTC).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many events.")
+@FORMAT_OPTION
+@pass_cli
+def log_cmd(
+    cli: CliContext,
+    actor: str | None,
+    action: str | None,
+    subject: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+    fmt: str,
+) -> int:
+    """List recorded events, oldest first."""
+    from changegate.adapters.storage.store import EventFilter
+    from changegate.workflows.audit import log
+
+    flt = EventFilter(
+        actor, action, subject, _moment(since, "--since"), _moment(until, "--until"), limit
+    )
+    events = log(cli.app(), flt)
+    if fmt == "json":
+        emit_json({"events": [e.as_dict() for e in events]})
+        return 0
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for col in ("seq", "time (UTC)", "actor", "action", "subject", "payload"):
+        table.add_column(col, overflow="fold")
+    for e in events:
+        payload = e.payload if len(e.payload) <= 80 else e.payload[:77] + "..."
+        table.add_row(
+            str(e.seq), e.ts[:19].replace("T", " "), e.actor, e.action, e.subject, payload
+        )
+    console().print(table)
+    click.echo(f"{len(events)} event(s)")
+    return 0
+
+
+@audit.command("verify")
+@FORMAT_OPTION
+@pass_cli
+def verify_cmd(cli: CliContext, fmt: str) -> int:
+    """Walk the hash chain and compare it with the latest signed checkpoint.
+
+    Exit 1 names the first bad seq and the kind of damage: edited, inserted,
+    deleted, reordered, truncated, rewritten or bad-checkpoint.
+    """
+    from changegate.workflows.audit import verify
+
+    report = verify(cli.app())
+    cp = report.checkpoint
+    if fmt == "json":
+        emit_json(
+            {
+                "ok": report.ok,
+                "events": report.events,
+                "head": {"seq": report.head_seq, "hash": report.head_hash},
+                "checkpoint": None
+                if cp is None
+                else {"seq": cp.seq, "hash": cp.hash, "ts": cp.ts, "source": cp.source},
+                "damage": None
+                if report.finding is None
+                else {
+                    "kind": str(report.finding.kind),
+                    "seq": report.finding.seq,
+                    "detail": report.finding.detail,
+                },
+                "notes": report.notes,
+            }
+        )
+        return 0 if report.ok else 1
+    if report.finding is not None:
+        f = report.finding
+        click.echo(f"ledger DAMAGED: {f.kind} at seq {f.seq}: {f.detail}", err=True)
+        return 1
+    where = f"; matches checkpoint at seq {cp.seq} ({cp.source})" if cp else ""
+    click.echo(
+        f"ledger intact: {report.events} event(s), head seq {report.head_seq} "
+        f"hash {report.head_hash[:16]}…{where}"
+    )
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    return 0
+
+
+@audit.command("checkpoint")
+@pass_cli
+def checkpoint_cmd(cli: CliContext) -> int:
+    """Sign the ledger head with the ledger key and store it outside the database."""
+    from changegate.workflows.audit import checkpoint
+
+    cp, places = checkpoint(cli.app())
+    click.echo(f"checkpoint: seq {cp.seq} hash {cp.hash[:16]}… signed by key {cp.key_id}")
+    for place in places:
+        click.echo(f"  stored in {place}")
+    return 0

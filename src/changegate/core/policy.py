@@ -1,0 +1,375 @@
+"""The policy model: ``changegate.toml`` as typed, validated data.
+
+Every section mirrors a clause of the written change-management policy (the
+clause is cited in each class docstring), so that a policy owner can read the
+file against the document and an auditor can see which setting enforces what.
+Unknown keys are errors: a misspelt setting silently ignored would be a
+control that does not exist.
+"""
+
+from __future__ import annotations
+
+import calendar
+import fnmatch
+import re
+from datetime import date
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
+Relevance = Literal["security", "schema"]
+Reason = Literal["incident", "critical-vulnerability", "customer-outage"]
+GateName = Literal[
+    "review", "adversarial_review", "lint", "types", "secrets", "migrations", "tests"
+]
+ALL_GATES: tuple[str, ...] = (
+    "review",
+    "adversarial_review",
+    "lint",
+    "types",
+    "secrets",
+    "migrations",
+    "tests",
+)
+_WHEN: tuple[Relevance, ...] = ("security", "schema")
+_REASONS: tuple[Reason, ...] = ("incident", "critical-vulnerability", "customer-outage")
+_MAY_SKIP: tuple[GateName, ...] = ("review", "adversarial_review", "lint", "types", "tests")
+_SSH_KEY = re.compile(
+    r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com)"
+    r" [A-Za-z0-9+/]+=*( .*)?$"
+)
+_ENV_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PolicyMeta(Strict):
+    """Header: which document this file encodes and when it was last reviewed (§6)."""
+
+    name: str = "Change Management Policy"
+    document: str | None = None
+    last_reviewed: date
+    review_interval_months: int = Field(default=12, ge=1, le=12)
+
+
+class Reviewer(Strict):
+    """§6 Reviewer — "a second engineer with relevant context for the change"."""
+
+    email: Email
+    name: str | None = None
+    ssh_key: str | None = None  # signs approvals (``ssh-keygen -Y sign``)
+    areas: list[str] = Field(default_factory=list)  # path globs of relevant context
+
+    @field_validator("ssh_key")
+    @classmethod
+    def _ssh_key(cls, v: str | None) -> str | None:
+        if v is not None and not _SSH_KEY.match(v.strip()):
+            raise ValueError(
+                "ssh_key must be an OpenSSH public key line such as 'ssh-ed25519 AAAA... name'"
+            )
+        return v
+
+
+class Roles(Strict):
+    """§6 Roles and responsibilities."""
+
+    policy_owner: Email
+    reviewers: list[Reviewer] = Field(default_factory=list)
+    deployers: list[Email] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_reviewers(self) -> Roles:
+        seen: set[str] = set()
+        for r in self.reviewers:
+            if r.email.lower() in seen:
+                raise ValueError(f"reviewer {r.email} is listed twice")
+            seen.add(r.email.lower())
+        return self
+
+
+def _check_globs(globs: list[str]) -> list[str]:
+    for g in globs:
+        if not g or g.startswith("/"):
+            raise ValueError(f"glob {g!r} must be a non-empty path relative to the repository root")
+        try:
+            re.compile(fnmatch.translate(g))
+        except re.error as exc:  # pragma: no cover - fnmatch escapes nearly everything
+            raise ValueError(f"glob {g!r} is invalid: {exc}") from exc
+    return globs
+
+
+class Classification(Strict):
+    """§1 — which changes are trivial, security-relevant or schema-relevant."""
+
+    trivial_paths: list[str] = Field(default_factory=list)
+    trivial_max_lines: int = Field(default=10, ge=0)
+    security_paths: list[str] = Field(default_factory=list)
+    schema_paths: list[str] = Field(default_factory=list)
+
+    @field_validator("trivial_paths", "security_paths", "schema_paths")
+    @classmethod
+    def _globs(cls, v: list[str]) -> list[str]:
+        return _check_globs(v)
+
+
+class ReviewGate(Strict):
+    """§1 Code review — a second party reviews every non-trivial change before merge."""
+
+    enabled: bool = True
+    min_approvals: int = Field(default=1, ge=1, le=10)
+    dismiss_on_new_diff: bool = True
+
+
+class ModelReviewer(Strict):
+    """An independent model used for the adversarial pass."""
+
+    command: list[str] | None = None  # diff on stdin, JSON findings on stdout
+    endpoint: str | None = None  # OpenAI-compatible chat-completions URL
+    model: str | None = None
+    api_key_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ModelReviewer:
+        if bool(self.command) == bool(self.endpoint):
+            raise ValueError("set exactly one of command or endpoint")
+        if self.endpoint and not self.model:
+            raise ValueError("an endpoint needs a model name")
+        return self
+
+
+class AdversarialGate(Strict):
+    """§1 Adversarial review — for security- or schema-relevant changes."""
+
+    enabled: bool = True
+    when: list[Relevance] = Field(default_factory=lambda: list(_WHEN))
+    model: ModelReviewer | None = None
+
+
+class CommandGate(Strict):
+    """A gate that runs a command (lint, types, tests) in a clean worktree of HEAD."""
+
+    enabled: bool = True
+    command: list[str] = Field(default_factory=list)
+    timeout_seconds: int = Field(default=900, ge=1)
+
+    @model_validator(mode="after")
+    def _command_when_enabled(self) -> CommandGate:
+        if self.enabled and not self.command:
+            raise ValueError("an enabled gate needs a command (a list of arguments)")
+        return self
+
+
+class Suite(Strict):
+    """One test suite and the paths that make it relevant."""
+
+    name: str
+    command: list[str] = Field(min_length=1)
+    paths: list[str] = Field(default_factory=lambda: ["**"])
+    timeout_seconds: int = Field(default=1800, ge=1)
+
+    @field_validator("paths")
+    @classmethod
+    def _globs(cls, v: list[str]) -> list[str]:
+        return _check_globs(v)
+
+
+class TestsGate(Strict):
+    """§1 Test suites — relevant suites run on every change; failures block."""
+
+    enabled: bool = True
+    suites: list[Suite] = Field(default_factory=list)
+
+
+class SecretsGate(Strict):
+    """§1 Pre-commit secret scanning — detected secrets block until rotated and purged."""
+
+    enabled: bool = True
+    gitleaks_config: str | None = ".gitleaks.toml"
+
+
+class MigrationSet(Strict):
+    path: str
+    format: Literal["auto", "golang-migrate", "flyway", "dbmate", "diesel", "plain", "alembic"] = (
+        "auto"
+    )
+
+
+class MigrationsGate(Strict):
+    """§1 Migration safety — ordering, destructive operations, rollback instructions."""
+
+    enabled: bool = True
+    sets: list[MigrationSet] = Field(default_factory=list)
+    hazards_block: bool = False  # lock/rewrite hazards: warnings unless set
+
+
+class Gates(Strict):
+    review: ReviewGate = Field(default_factory=ReviewGate)
+    adversarial_review: AdversarialGate = Field(default_factory=AdversarialGate)
+    lint: CommandGate = Field(default_factory=lambda: CommandGate(enabled=False))
+    types: CommandGate = Field(default_factory=lambda: CommandGate(enabled=False))
+    secrets: SecretsGate = Field(default_factory=SecretsGate)
+    migrations: MigrationsGate = Field(default_factory=MigrationsGate)
+    tests: TestsGate = Field(default_factory=TestsGate)
+
+
+class SmokeCheck(Strict):
+    """§2 Post-deploy smoke test of one core path."""
+
+    name: str
+    url: str | None = None
+    command: list[str] | None = None
+    expect_status: int = 200
+    timeout_seconds: float = Field(default=10, gt=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SmokeCheck:
+        if bool(self.url) == bool(self.command):
+            raise ValueError("a smoke check needs exactly one of url or command")
+        return self
+
+
+class ProcessManager(Strict):
+    """§2 "the supervised process manager's rolling reload"."""
+
+    kind: Literal["supervisord", "systemd", "gunicorn", "uvicorn", "command"]
+    program: str | None = None
+    reload_command: list[str] | None = None
+
+
+DeployStep = Literal[
+    "verify", "migrate", "smoke-previous", "config", "switch", "reload", "smoke", "record"
+]
+DEFAULT_PROCEDURE: list[DeployStep] = [
+    "verify",
+    "migrate",
+    "smoke-previous",
+    "config",
+    "switch",
+    "reload",
+    "smoke",
+    "record",
+]
+
+
+class Environment(Strict):
+    """§2 Deployment — one environment and its documented procedure."""
+
+    procedure: list[DeployStep] = Field(default_factory=lambda: list(DEFAULT_PROCEDURE))
+    deployers: list[Email] | None = None  # None: roles.deployers
+    database_url_env: str | None = None
+    process_manager: ProcessManager | None = None
+    smoke: list[SmokeCheck] = Field(default_factory=list)
+    auto_rollback: bool = True
+
+    @field_validator("procedure")
+    @classmethod
+    def _procedure(cls, v: list[DeployStep]) -> list[DeployStep]:
+        if "verify" not in v or "record" not in v:
+            raise ValueError("a deploy procedure must include 'verify' and 'record'")
+        if "migrate" in v and "switch" in v and v.index("migrate") > v.index("switch"):
+            raise ValueError("'migrate' must come before 'switch' (schema changes apply first)")
+        return v
+
+
+class Emergency(Strict):
+    """§3 Emergency change."""
+
+    severities: list[str] = Field(default_factory=lambda: ["SEV1", "SEV2"])
+    reasons: list[Reason] = Field(default_factory=lambda: list(_REASONS))
+    may_skip: list[GateName] = Field(default_factory=lambda: list(_MAY_SKIP))
+    retro_review_business_days: int = Field(default=1, ge=1, le=10)
+    calendar_country: str = "US"
+    calendar_subdivision: str | None = None
+    timezone: str = "UTC"
+    webhook_url_env: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {v!r}; use an IANA name such as 'Europe/Paris'"
+            ) from exc
+        return v
+
+    @field_validator("may_skip")
+    @classmethod
+    def _secrets_never(cls, v: list[str]) -> list[str]:
+        if "secrets" in v:
+            raise ValueError(
+                "secret scanning may never be skipped (a leaked credential is not remediated "
+                "faster by shipping it); remove 'secrets'"
+            )
+        return v
+
+
+class Audit(Strict):
+    """§5 Audit — the ledger, its key and where checkpoints are kept."""
+
+    ledger_key: str = ".changegate/ledger.key"
+    ledger_public_key: str | None = None
+    checkpoint_dir: str = ".changegate/checkpoints"
+    checkpoint_git_ref: str | None = "refs/changegate/checkpoints"
+
+    @field_validator("checkpoint_git_ref")
+    @classmethod
+    def _ref(cls, v: str | None) -> str | None:
+        if v is not None and (not v.startswith("refs/") or " " in v or ".." in v):
+            raise ValueError(
+                "checkpoint_git_ref must be a ref name under refs/, e.g. "
+                "'refs/changegate/checkpoints'"
+            )
+        return v
+
+
+class Policy(Strict):
+    """The whole ``changegate.toml``."""
+
+    version: Literal[1] = 1
+    policy: PolicyMeta
+    roles: Roles
+    classification: Classification = Field(default_factory=Classification)
+    gates: Gates = Field(default_factory=Gates)
+    environments: dict[str, Environment] = Field(default_factory=dict)
+    emergency: Emergency = Field(default_factory=Emergency)
+    audit: Audit = Field(default_factory=Audit)
+
+    @field_validator("environments")
+    @classmethod
+    def _env_names(cls, v: dict[str, Environment]) -> dict[str, Environment]:
+        for name in v:
+            if not _ENV_NAME.match(name):
+                raise ValueError(
+                    f"environment name {name!r} must be lowercase letters, digits, - or _"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Policy:
+        if self.gates.review.enabled and not self.roles.reviewers:
+            raise ValueError(
+                "gates.review is enabled but roles.reviewers is empty: list at least one "
+                "[[roles.reviewers]]"
+            )
+        return self
+
+    def next_review_due(self) -> date:
+        """§6 "reviewed at least once per calendar year": interval from the last review."""
+        last = self.policy.last_reviewed
+        months = last.month - 1 + self.policy.review_interval_months
+        year, month = last.year + months // 12, months % 12 + 1
+        due = date(year, month, min(last.day, calendar.monthrange(year, month)[1]))
+        # "at least once per calendar year": never later than the end of the next year.
+        return min(due, date(last.year + 1, 12, 31))
+
+    def reviewer(self, email: str) -> Reviewer | None:
+        for r in self.roles.reviewers:
+            if r.email.lower() == email.lower():
+                return r
+        return None
