@@ -1,0 +1,169 @@
+"""Alembic migrations as SQL, through Alembic's own offline mode.
+
+Reading the Python of a version script would mean re-implementing Alembic;
+``alembic upgrade --sql`` renders exactly the SQL the tool would run, so we
+check that and point findings at the version script it came from.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+from changegate.adapters.proc import run
+from changegate.errors import InputError
+from changegate.migrations.model import Migration, MigrationSet, Script
+
+_MARK = re.compile(r"^-- Running (upgrade|downgrade) (\S*)[ \t]*->[ \t]*(\S*)[ \t]*$", re.M)
+_BOOKKEEPING = re.compile(
+    r"^(?:(?:INSERT INTO|UPDATE|DELETE FROM|CREATE TABLE) alembic_version\b[^;]*;"
+    r"|BEGIN;|COMMIT;)[ \t]*$",
+    re.M | re.S,
+)
+_OFFLINE_URL = "postgresql://changegate@localhost/offline"
+
+
+def _literal(node: ast.expr | None) -> tuple[str, ...]:
+    """Revision ids in an assignment value: a string, None, or a tuple/list of strings."""
+    if node is None:
+        return ()
+    try:
+        value = ast.literal_eval(node)
+    except ValueError:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, tuple | list):
+        return tuple(v for v in value if isinstance(v, str))
+    return ()
+
+
+def read_graph(versions: Path) -> dict[str, tuple[Path, tuple[str, ...]]]:
+    """revision -> (script, down revisions), read without importing the scripts."""
+    graph: dict[str, tuple[Path, tuple[str, ...]]] = {}
+    for path in sorted(versions.rglob("*.py")):
+        try:
+            tree = ast.parse(path.read_bytes())
+        except SyntaxError as exc:
+            raise InputError(
+                f"{path}:{exc.lineno}: Alembic version script is not valid Python"
+            ) from exc
+        values: dict[str, ast.expr | None] = {}
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    values[target.id] = node.value
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                values[node.target.id] = node.value
+        rev = _literal(values.get("revision"))
+        if rev:
+            graph[rev[0]] = (path, _literal(values.get("down_revision")))
+    return graph
+
+
+def heads(graph: dict[str, tuple[Path, tuple[str, ...]]]) -> list[str]:
+    """Revisions no other revision builds on; more than one means an unmerged branch."""
+    parents = {d for _, downs in graph.values() for d in downs}
+    return sorted(r for r in graph if r not in parents)
+
+
+def _script_location(directory: Path) -> tuple[Path, Path | None]:
+    """(script directory, alembic.ini or None) for a directory the user pointed at."""
+    ini = directory / "alembic.ini"
+    if ini.exists():
+        m = re.search(r"^script_location\s*=\s*(.+)$", ini.read_text(), re.M)
+        loc = m.group(1).strip().replace("%(here)s", str(directory)) if m else "alembic"
+        return (directory / loc).resolve(), ini
+    return directory.resolve(), None
+
+
+def _offline(script_dir: Path, args: list[str]) -> str:
+    with tempfile.TemporaryDirectory(prefix="changegate-alembic-") as tmp:
+        ini = Path(tmp) / "alembic.ini"
+        ini.write_text(
+            f"[alembic]\nscript_location = {script_dir}\nsqlalchemy.url = {_OFFLINE_URL}\n"
+        )
+        res = run(
+            [sys.executable, "-m", "alembic", "-c", str(ini), *args, "--sql"],
+            cwd=script_dir.parent,
+            timeout=120,
+        )
+    if not res.ok:
+        last = (res.err.strip() or res.out.strip() or "failed").splitlines()[-1]
+        raise InputError(f"{script_dir}: alembic offline mode failed: {last}")
+    return res.out
+
+
+def _chunks(sql: str) -> dict[tuple[str, str], str]:
+    """Split offline output at Alembic's ``-- Running`` markers: (from, to) -> SQL."""
+    marks = list(_MARK.finditer(sql))
+    out: dict[tuple[str, str], str] = {}
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(sql)
+        body = _BOOKKEEPING.sub("", sql[m.end() : end]).strip()
+        out[(m.group(2), m.group(3))] = body + "\n" if body else ""
+    return out
+
+
+def alembic_set(directory: Path, root: Path) -> MigrationSet:
+    """The Alembic revisions under ``directory`` with their offline up and down SQL."""
+    script_dir, _ = _script_location(directory)
+    versions = script_dir / "versions"
+    if not versions.is_dir():
+        raise InputError(f"{script_dir}: no versions/ directory; is this an Alembic project?")
+    graph = read_graph(versions)
+    tops = heads(graph)
+    ups: dict[tuple[str, str], str] = {}
+    downs: dict[tuple[str, str], str] = {}
+    if graph:
+        ups = _chunks(_offline(script_dir, ["upgrade", "heads"]))
+        for head in tops:
+            downs.update(_chunks(_offline(script_dir, ["downgrade", f"{head}:base"])))
+    ordered = _topological(graph)
+    migrations = []
+    for index, rev in enumerate(ordered):
+        path, parents = graph[rev]
+        parent = ",".join(parents)
+        up_sql = next((v for (a, b), v in ups.items() if b == rev), "")
+        down_sql = next((v for (a, b), v in downs.items() if a == rev), "")
+        migrations.append(
+            Migration(
+                f"{index + 1:04d}-{rev}",
+                f"{rev} (down: {parent or 'base'})",
+                Script(path, up_sql, True, generated=True),
+                Script(path, down_sql, True, generated=True),
+                "alembic",
+                (_rel(path, root),),
+            )
+        )
+    graph_edges = {rev: downs_ for rev, (_, downs_) in graph.items()}
+    return MigrationSet(directory, "alembic", tuple(migrations), graph_edges)
+
+
+def _rel(path: Path, root: Path) -> Path:
+    try:
+        return path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return path
+
+
+def _topological(graph: dict[str, tuple[Path, tuple[str, ...]]]) -> list[str]:
+    """Revisions parents-first; a cycle or dangling parent keeps file order."""
+    done: list[str] = []
+    seen: set[str] = set()
+
+    def visit(rev: str, stack: frozenset[str]) -> None:
+        if rev in seen or rev in stack or rev not in graph:
+            return
+        for parent in graph[rev][1]:
+            visit(parent, stack | {rev})
+        seen.add(rev)
+        done.append(rev)
+
+    for rev in graph:
+        visit(rev, frozenset())
+    return done
