@@ -12,7 +12,7 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from changegate.adapters import checkpoints, keys
-from changegate.adapters.storage.store import EventFilter
+from changegate.adapters.storage.store import EventFilter, Store
 from changegate.app import App
 from changegate.core.ledger import (
     Checkpoint,
@@ -42,7 +42,17 @@ def latest_checkpoint(app: App) -> Checkpoint | None:
 
 
 def verify(app: App) -> VerifyReport:
-    store = app.store()
+    public = None
+    cp = latest_checkpoint(app)
+    if cp is not None:
+        public = _public_key(app)
+    return verify_chain(app.store(), cp, public)
+
+
+def verify_chain(
+    store: Store, cp: Checkpoint | None, public: Ed25519PublicKey | None
+) -> VerifyReport:
+    """Walk the chain; name the first damage; hold an intact chain against ``cp``."""
     report = VerifyReport()
     with store.link_rows() as rows:
         count, head_seq, head_hash, bad = scan_chain(rows)
@@ -51,15 +61,13 @@ def verify(app: App) -> VerifyReport:
         chain = store.events()
         report.events = len(chain)
         report.finding = classify(chain, bad)
-    cp = latest_checkpoint(app)
     report.checkpoint = cp
-    if cp is None:
+    if cp is None or public is None:
         report.notes.append(
             "no signed checkpoint yet: truncation of the tail cannot be detected; "
             "run `changegate audit checkpoint`"
         )
         return report
-    public = _public_key(app)
     if cp.key_id != keys.key_id(public) or not keys.verify(public, cp.signed_bytes(), cp.signature):
         bad_cp = Finding(
             Damage.BAD_CHECKPOINT,
