@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import click
 
@@ -69,13 +70,14 @@ def log_cmd(
     from rich.table import Table
 
     table = Table(show_lines=False)
-    for col in ("seq", "time (UTC)", "actor", "action", "subject", "payload"):
-        table.add_column(col, overflow="fold")
+    table.add_column("seq", justify="right", no_wrap=True)
+    table.add_column("time (UTC)", no_wrap=True)
+    for col, width in (("actor", 18), ("action", 16), ("subject", 12)):
+        table.add_column(col, overflow="fold", min_width=width)
+    table.add_column("payload", overflow="ellipsis", no_wrap=True, max_width=60)
     for e in events:
-        payload = e.payload if len(e.payload) <= 80 else e.payload[:77] + "..."
-        table.add_row(
-            str(e.seq), e.ts[:19].replace("T", " "), e.actor, e.action, e.subject, payload
-        )
+        ts = e.ts[:19].replace("T", " ")
+        table.add_row(str(e.seq), ts, e.actor, e.action, e.subject, e.payload)
     console().print(table)
     click.echo(f"{len(events)} event(s)")
     return 0
@@ -118,7 +120,7 @@ def verify_cmd(cli: CliContext, fmt: str) -> int:
         f = report.finding
         click.echo(f"ledger DAMAGED: {f.kind} at seq {f.seq}: {f.detail}", err=True)
         return 1
-    where = f"; matches checkpoint at seq {cp.seq} ({cp.source})" if cp else ""
+    where = f"; matches checkpoint at seq {cp.seq} ({_shown(cli, cp.source)})" if cp else ""
     click.echo(
         f"ledger intact: {report.events} event(s), head seq {report.head_seq} "
         f"hash {report.head_hash[:16]}…{where}"
@@ -126,6 +128,15 @@ def verify_cmd(cli: CliContext, fmt: str) -> int:
     for note in report.notes:
         click.echo(f"note: {note}")
     return 0
+
+
+def _shown(cli: CliContext, source: str) -> str:
+    """A checkpoint's place, relative to the repository when it is inside it."""
+    path = Path(source)
+    root = cli.app().root
+    return (
+        str(path.relative_to(root)) if path.is_absolute() and path.is_relative_to(root) else source
+    )
 
 
 @audit.command("checkpoint")

@@ -20,7 +20,10 @@ FORMAT_OPTION = click.option(
 def console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    out = Console(highlight=False, soft_wrap=False)
+    if not out.is_terminal:
+        out.width = max(out.width, 140)  # logs and pipes: no point wrapping at 80 columns
+    return out
 
 
 def emit_json(data: Any) -> None:

@@ -1,0 +1,1 @@
+"""``changegate demo``: walks the policy on a throwaway repository, end to end."""
