@@ -157,10 +157,11 @@ def is_doc_example(secret: str) -> bool:
 
 def looks_repeated(secret: str) -> bool:
     """Mostly one character, or a keyboard/alphabet run: typed by a human, not generated."""
-    if not secret:
+    alnum = [ch for ch in secret if ch.isalnum()]
+    if not alnum:
         return True
-    _, top = Counter(secret).most_common(1)[0]
-    if top / len(secret) >= 0.6:
+    _, top = Counter(alnum).most_common(1)[0]
+    if top / len(alnum) >= 0.6:
         return True
     return any(seq in secret for seq in _SEQUENCES)
 

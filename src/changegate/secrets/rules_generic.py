@@ -40,7 +40,7 @@ RULES: tuple[Rule, ...] = (
         check="pem",
         squash=True,
         example="PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: deploy\n"
-                "Public-Lines: 2\nAAAAC3Nz{b:60}\n{b:8}\nPrivate-Lines: 1\n{b:64}\n"
+                "Public-Lines: 2\nAAAAC3Nz{b:40}\n{b:8}\nPrivate-Lines: 1\n{b:72}\n"
                 "Private-MAC: {h:64}",
         category=_G,
     ),
