@@ -51,7 +51,7 @@ def rand(rng: random.Random, cls: str, n: int) -> str:
 
 def password(rng: random.Random, n: int = 18) -> str:
     """A strong generated password: every class present, no quotes or spaces."""
-    pools = [string.ascii_lowercase, string.ascii_uppercase, string.digits, "!#%&*+=?@^~"]
+    pools = [string.ascii_lowercase, string.ascii_uppercase, string.digits, "!#%*+=?^~"]
     chars = [rng.choice(p) for p in pools] + [rng.choice("".join(pools)) for _ in range(n - 4)]
     rng.shuffle(chars)
     return "".join(chars)

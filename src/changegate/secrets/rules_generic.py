@@ -47,10 +47,19 @@ RULES: tuple[Rule, ...] = (
     raw("uri-credentials", "Password inside a connection URI",
         r"(?i)\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|amqps?|rediss?|mssql"
         r"|sqlserver|https?|ftps?|sftp|smtps?|ldaps?|nats|kafka|clickhouse|neo4j(?:\+s)?"
-        r"|couchdb|cockroachdb|oracle)(?:\+[a-z0-9]+)?://([^:/?#@\s'\"\x60]{1,100}):"
+        r"|couchdb|cockroachdb|oracle)(?:\+[a-z0-9]+)?://([^:/?#@\s'\"\x60]{0,100}):"
         r"([^@/?#\s'\"\x60]{3,200})@[A-Za-z0-9.\-_\[\]]+",
         "DATABASE_URL=postgres://app:{a:20}@db.internal:5432/app",
         "://", _G, secret_group=2, check="uri"),
+    raw("curl-user-password", "Password passed to curl or wget on the command line",
+        r"(?i)\b(?:curl|wget)\b[^\n]{0,200}?\s(?:-u|--user|--http-user)[ =][\"']?"
+        r"([^:\s\"']{1,64}):([^\s\"'@]{4,128})",
+        "curl -fsS -u deploy:{pw} https://ci.internal/job/api/build", "curl wget", _G,
+        secret_group=2, check="uri"),
+    raw("sql-password", "Password in a SQL user statement",
+        r"(?i)(?:with\s+(?:encrypted\s+)?password|identified\s+by|password\s*=)\s*'([^'\s]{4,128})'",
+        "CREATE USER reporting WITH PASSWORD '{pw}';", "password identified", _G,
+        check="uri"),
     raw("http-basic-auth-header", "HTTP Basic credentials in an Authorization header",
         r"(?i)authorization[\"']?\s*[:=,]\s*[\"']?basic\s+([A-Za-z0-9+/]{12,400}={0,2})",
         "Authorization: Basic {basic}", "basic", _G, check="basic"),
@@ -64,7 +73,8 @@ RULES: tuple[Rule, ...] = (
         "session = {jwt}", "eyj", _G, entropy=3.0),
     raw("generic-secret-assignment", "High-entropy value assigned to a secret-like name",
         r"(?mi)(?:^|[^\w.\-])(" + _SECRET_NAME + r")[\"'\]]?[ \t]{0,3}(?:=|:|=>|:=|\?=|<-)"
-        r"[ \t]{0,3}(?:[\"'\x60]([^\"'\x60\s]{8,200})[\"'\x60]|([^\s\"'\x60;,]{8,200}))",
+        r"[ \t]{0,3}(?:(?:\[\]byte\(|Buffer\.from\(|[brf])?[\"'\x60]([^\"'\x60\s]{8,200})[\"'\x60]"
+        r"|([^\s\"'\x60;,]{8,200}))",
         'db_password = "{pw}"',
         "secret token passw pwd passphrase api_key apikey api-key access_key accesskey "
         "private_key privatekey client_key auth credential creds",
