@@ -87,8 +87,10 @@ def _files(rng: random.Random) -> dict[str, list[Line]]:
         ],
         "deploy/values.yaml": [
             "notifications:",
-            Leak(f"  slackWebhook: https://hooks.slack.com/services/T{r('u', 9)}/B{r('u', 10)}"
-                 f"/{r('a', 24)}"),
+            Leak(
+                f"  slackWebhook: https://hooks.slack.com/services/T{r('u', 9)}/B{r('u', 10)}"
+                f"/{r('a', 24)}"
+            ),
             "datadog:",
             Leak(f"  apiKey: {r('h', 32)}"),
             "database:",
@@ -137,18 +139,23 @@ def _files(rng: random.Random) -> dict[str, list[Line]]:
             Fake("const KEY_PATTERN = /sk_live_[0-9a-zA-Z]{24}/;"),
         ],
         "config/application.properties": [
-            Leak(f"spring.datasource.url=jdbc:mysql://db.internal:3306/app?user=app&password="
-                 f"{upw()}"),
+            Leak(
+                f"spring.datasource.url=jdbc:mysql://db.internal:3306/app?user=app&password={upw()}"
+            ),
             Leak(f"spring.datasource.password={pw()}"),
             Fake("spring.mail.password=${MAIL_PASSWORD}"),
             "management.endpoints.web.exposure.include=health",
         ],
         "appsettings.json": [
             "{",
-            Leak(f'  "Default": "Server=tcp:sql.internal,1433;Database=app;User ID=app;'
-                 f'Password={upw()};",'),
-            Leak(f'  "AzureStorage": "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey='
-                 f'{r("b", 86)}==;EndpointSuffix=core.windows.net",'),
+            Leak(
+                f'  "Default": "Server=tcp:sql.internal,1433;Database=app;User ID=app;'
+                f'Password={upw()};",'
+            ),
+            Leak(
+                f'  "AzureStorage": "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey='
+                f'{r("b", 86)}==;EndpointSuffix=core.windows.net",'
+            ),
             Leak(f'  "ClientSecret": "{r("a", 3)}8Q~{r("w", 34)}",'),
             Fake(f'  "ClientId": "{uuid(rng)}",'),
             Fake(f'  "TenantId": "{uuid(rng)}"'),
@@ -195,9 +202,11 @@ def _files(rng: random.Random) -> dict[str, list[Line]]:
             "{",
             '  "type": "service_account",',
             Leak(f'  "private_key_id": "{r("h", 40)}",'),
-            Leak('  "private_key": "-----BEGIN PRIVATE KEY-----\\n'
-                 + "\\n".join(key_body)
-                 + '\\n-----END PRIVATE KEY-----\\n",'),
+            Leak(
+                '  "private_key": "-----BEGIN PRIVATE KEY-----\\n'
+                + "\\n".join(key_body)
+                + '\\n-----END PRIVATE KEY-----\\n",'
+            ),
             '  "client_email": "deployer@proj.iam.gserviceaccount.com"',
             "}",
         ],
@@ -220,8 +229,9 @@ def _files(rng: random.Random) -> dict[str, list[Line]]:
             Fake('const tokenHeader = "Authorization"'),
         ],
         "scripts/seed.sql": [
-            Fake("INSERT INTO users (email, password_hash) VALUES ('a@b.c', '$2b$12$"
-                 f"{r('b', 53)}');"),
+            Fake(
+                f"INSERT INTO users (email, password_hash) VALUES ('a@b.c', '$2b$12${r('b', 53)}');"
+            ),
             Leak(f"CREATE USER reporting WITH PASSWORD '{pw()}';"),
         ],
         "config/database.yml": [
@@ -234,10 +244,16 @@ def _files(rng: random.Random) -> dict[str, list[Line]]:
             Leak(f"//registry.npmjs.org/:_authToken=npm_{r('a', 36)}"),
             Fake("//npm.pkg.github.com/:_authToken=${GITHUB_TOKEN}"),
         ],
-        ".pypirc": ["[pypi]", "username = __token__",
-                    Leak(f"password = pypi-AgEIcHlwaS5vcmc{r('w', 120)}")],
-        "docker-config.json": ['{"auths": {"registry.internal": {', Leak(f'  "auth": "{basic}"'),
-                               "}}}"],
+        ".pypirc": [
+            "[pypi]",
+            "username = __token__",
+            Leak(f"password = pypi-AgEIcHlwaS5vcmc{r('w', 120)}"),
+        ],
+        "docker-config.json": [
+            '{"auths": {"registry.internal": {',
+            Leak(f'  "auth": "{basic}"'),
+            "}}}",
+        ],
         "src/notify/discord.py": [
             Leak(f'WEBHOOK = "https://discord.com/api/webhooks/{r("d", 18)}/{r("w", 68)}"'),
             Leak(f'TELEGRAM_BOT_TOKEN = "{r("d", 10)}:AA{r("w", 33)}"'),
@@ -278,8 +294,10 @@ def _files(rng: random.Random) -> dict[str, list[Line]]:
             Fake("      MONGO_URL: mongodb://${MONGO_USER}:${MONGO_PASS}@mongo:27017"),
         ],
         "src/storage.go": [
-            Leak(f'sas := "https://acct.blob.core.windows.net/backups?sv=2022-11-02&ss=b&srt=co'
-                 f'&sp=rwdlac&se=2026-12-31T00:00:00Z&spr=https&sig={r("a", 43)}%3D"'),
+            Leak(
+                f'sas := "https://acct.blob.core.windows.net/backups?sv=2022-11-02&ss=b&srt=co'
+                f'&sp=rwdlac&se=2026-12-31T00:00:00Z&spr=https&sig={r("a", 43)}%3D"'
+            ),
         ],
         "Jenkinsfile": [
             "environment {",
