@@ -18,7 +18,7 @@ from changegate.secrets.rules import default_ruleset
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-TEST_KEY = b"test-fingerprint-key"
+from secretgen import TEST_KEY
 
 
 @pytest.fixture

@@ -14,6 +14,9 @@ import random
 import re
 import string
 
+# The fingerprint key every test uses (the ledger supplies the real one).
+TEST_KEY = b"test-fingerprint-key"
+
 CLASSES = {
     "a": string.ascii_letters + string.digits,
     "l": string.ascii_lowercase + string.digits,

@@ -76,8 +76,7 @@ RULES: tuple[Rule, ...] = (
         r"[ \t]{0,3}(?:(?:\[\]byte\(|Buffer\.from\(|[brf])?[\"'\x60]([^\"'\x60\s]{8,200})[\"'\x60]"
         r"|([^\s\"'\x60;,]{8,200}))",
         'db_password = "{pw}"',
-        "secret token passw pwd passphrase api_key apikey api-key access_key accesskey "
-        "private_key privatekey client_key auth credential creds",
+        "secret token passw pwd passphrase key credential creds auth",
         _G, secret_group=-2, check="generic"),
 )
 # fmt: on

@@ -78,6 +78,8 @@ class RuleSet:
         self.allowlists: tuple[Allowlist, ...] = tuple(allowlists)
         self._automaton: Any = None
         self._always: frozenset[int] = frozenset()
+        # What a loaded configuration could not honour, for the caller to show.
+        self.notes: list[str] = []
 
     def __getstate__(self) -> dict[str, object]:
         # Compiled automata do not pickle; worker processes rebuild them.
