@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import random
 
 import pytest
@@ -88,7 +89,7 @@ def test_lock_files_are_not_generic_secrets(scanner: Scanner) -> None:
         f'DB_PASSWORD="{password(RNG, 14)}"',
         f"redis://:{rand(RNG, 'a', 24)}@cache.internal:6379",
         f"amqps://svc:{rand(RNG, 'a', 20)}@mq.internal/vhost",
-        f"Authorization: Basic {__import__('base64').b64encode(b'ci:' + rand(RNG, 'a', 16).encode()).decode()}",
+        "Authorization: Basic " + base64.b64encode(f"ci:{rand(RNG, 'a', 16)}".encode()).decode(),
         f'client_secret: "{rand(RNG, "w", 40)}"',
         f"SIGNING_KEY={rand(RNG, 'h', 64)}",
     ],
