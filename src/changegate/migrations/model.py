@@ -55,7 +55,10 @@ def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
     import re
 
     parts = [p for p in re.split(r"[._\-]", version) if p]
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
+    key = [(0, int(p)) if p.isdigit() else (1, p) for p in parts]
+    while len(key) > 1 and key[-1] == (0, 0):
+        key.pop()  # Flyway: 2.0 and 2 are the same version
+    return tuple(key)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ _SQLISH = re.compile(
     r"truncate|with|do|vacuum|cluster|reindex|commit)\b",
     re.I,
 )
-_COMMENT_ONLY = re.compile(r"(--[^\n]*|/\*.*?\*/|\s+)*", re.S)
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _DOLLAR = re.compile(r"\$[A-Za-z_]*\$")
 _LITERAL = re.compile(r"^\s*'((?:[^']|'')*)'\s*$", re.S)
 
@@ -54,7 +54,7 @@ def line_of(text: str, offset: int) -> int:
 
 def is_empty(text: str) -> bool:
     """No statement at all: blank or only comments."""
-    return _COMMENT_ONLY.fullmatch(text) is not None
+    return not _COMMENTS.sub("", text).strip()
 
 
 def parse_script(script: Script) -> Parsed:
