@@ -53,10 +53,10 @@ from changegate.migrations.model import (
 
 if TYPE_CHECKING:
     from changegate.migrations.discovery import discover
+    from changegate.migrations.dynamic import verify
     from changegate.migrations.engine import check
     from changegate.migrations.report import to_dict, to_json, to_sarif
     from changegate.migrations.rules import RULES
-    from changegate.migrations.verify import verify
 
 _LAZY = {
     "discover": "changegate.migrations.discovery",
@@ -65,7 +65,7 @@ _LAZY = {
     "to_json": "changegate.migrations.report",
     "to_sarif": "changegate.migrations.report",
     "RULES": "changegate.migrations.rules",
-    "verify": "changegate.migrations.verify",
+    "verify": "changegate.migrations.dynamic",
 }
 
 __all__ = [
