@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.ledger_tools import make_chain, rehash
 
 from changegate.core.ledger import (
     GENESIS,
@@ -20,7 +21,6 @@ from changegate.core.ledger import (
     scan_chain,
     utc_timestamp,
 )
-from tests.ledger_tools import make_chain, rehash
 
 text = st.text(
     st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=40

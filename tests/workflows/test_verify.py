@@ -12,12 +12,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.ledger_tools import make_chain, rehash, rewrite_table
 
 from changegate.adapters import keys
 from changegate.adapters.storage.store import open_store
 from changegate.core.ledger import Checkpoint, Damage, chain_event, utc_timestamp
 from changegate.workflows.audit import verify_chain
-from tests.ledger_tools import make_chain, rehash, rewrite_table
 
 KEY = Ed25519PrivateKey.generate()
 PUBLIC = KEY.public_key()
@@ -117,11 +117,11 @@ def apply(kind, chain, k, j, field):
     # is not the one the checkpoint signed.
     out = chain[:i]
     prev_hash = chain[i - 1].hash if i else "0" * 64
-    for e in chain[i:]:
-        e = replace(e, payload='{"rewritten":true}') if e.seq == k else e
-        e = rehash(e, prev_hash=prev_hash)
-        out.append(e)
-        prev_hash = e.hash
+    for original in chain[i:]:
+        edited = replace(original, payload='{"rewritten":true}') if original.seq == k else original
+        new = rehash(edited, prev_hash=prev_hash)
+        out.append(new)
+        prev_hash = new.hash
     return out, head_cp, Damage.REWRITTEN, n
 
 

@@ -226,6 +226,35 @@ def scan_chain(rows: Iterable[LinkRow]) -> tuple[int, int, str, int | None]:
     return count, expected_seq - 1, expected_prev, None
 
 
+def scan_segment(rows: Iterable[LinkRow]) -> tuple[int, str, int, str, int, int | None]:
+    """Check a contiguous stretch of the chain that may not start at genesis.
+
+    Returns (first seq, first prev_hash, last seq, last hash, count, index of
+    the first anomaly or None). Stretches checked side by side (one per core)
+    are then stitched: each must start where the previous one ended.
+    """
+    sha256 = hashlib.sha256
+    it = iter(rows)
+    first = next(it, None)
+    if first is None:
+        return 0, GENESIS, 0, GENESIS, 0, None
+    seq0, prev0, digest0, message0 = first
+    if sha256(message0).hexdigest() != digest0:
+        return seq0, prev0, seq0, digest0, 0, 0
+    expected_seq, expected_prev, count = seq0 + 1, digest0, 1
+    for seq, prev_hash, digest, message in it:
+        if (
+            seq != expected_seq
+            or prev_hash != expected_prev
+            or sha256(message).hexdigest() != digest
+        ):
+            return seq0, prev0, expected_seq - 1, expected_prev, count, count
+        count += 1
+        expected_seq = seq + 1
+        expected_prev = digest
+    return seq0, prev0, expected_seq - 1, expected_prev, count, None
+
+
 def _original_seq(
     event: Event, index_of_hash: Callable[[str], int | None], rows: Sequence[Event]
 ) -> int | None:

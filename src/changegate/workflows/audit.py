@@ -12,6 +12,7 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from changegate.adapters import checkpoints, keys
+from changegate.adapters.storage import chain_scan
 from changegate.adapters.storage.store import EventFilter, Store
 from changegate.app import App
 from changegate.core.ledger import (
@@ -22,7 +23,6 @@ from changegate.core.ledger import (
     VerifyReport,
     classify,
     compare_checkpoint,
-    scan_chain,
     utc_timestamp,
 )
 from changegate.errors import EnvironmentProblem, InputError
@@ -54,8 +54,7 @@ def verify_chain(
 ) -> VerifyReport:
     """Walk the chain; name the first damage; hold an intact chain against ``cp``."""
     report = VerifyReport()
-    with store.link_rows() as rows:
-        count, head_seq, head_hash, bad = scan_chain(rows)
+    count, head_seq, head_hash, bad = chain_scan.scan(store)
     report.events, report.head_seq, report.head_hash = count, head_seq, head_hash
     if bad is not None:
         chain = store.events()

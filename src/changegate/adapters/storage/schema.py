@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -12,7 +12,11 @@ metadata = MetaData()
 ledger_events = Table(
     "ledger_events",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    # On SQLite, INTEGER PRIMARY KEY makes seq the rowid: rows are stored in
+    # chain order and a verifying scan reads the table sequentially.
+    Column(
+        "seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    ),
     Column("ts", String(32), nullable=False),
     Column("actor", Text, nullable=False),
     Column("action", String(128), nullable=False),

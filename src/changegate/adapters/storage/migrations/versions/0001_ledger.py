@@ -18,7 +18,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "ledger_events",
-        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),  # SQLite: the rowid
+            primary_key=True,
+            autoincrement=False,
+        ),
         sa.Column("ts", sa.String(32), nullable=False),
         sa.Column("actor", sa.Text, nullable=False),
         sa.Column("action", sa.String(128), nullable=False),
