@@ -1,0 +1,171 @@
+"""The engine's verdict rules: suppressions, contract steps, policy severities, noise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from changegate.migrations import Settings, check
+
+
+def _set(root: Path, files: dict[str, str]) -> Path:
+    d = root / "migrations"
+    d.mkdir(exist_ok=True)
+    (d / "001_init.sql").write_text(
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text, name text, age int);\n"
+    )
+    for name, text in files.items():
+        (d / name).write_text(text)
+    return root
+
+
+def _findings(root: Path, **settings: object) -> dict[str, list[tuple[str, str, int]]]:
+    result = check(root, Settings(paths=("migrations",), **settings))  # type: ignore[arg-type]
+    return {f.path: [(x.check, x.severity, x.line) for x in f.findings] for f in result.files}
+
+
+def test_repeated_occurrences_are_one_finding_listing_lines(tmp_path: Path) -> None:
+    _set(
+        tmp_path,
+        {
+            "002_idx.sql": "SET lock_timeout = '1s';\n"
+            "CREATE INDEX a ON users (email);\n"
+            "CREATE INDEX b ON users (name);\n"
+            "CREATE INDEX c ON users (age);\n"
+        },
+    )
+    result = check(tmp_path, Settings(paths=("migrations",)))
+    (report,) = [f for f in result.files if f.path.endswith("002_idx.sql")]
+    assert [(f.check, f.line, f.lines) for f in report.findings] == [
+        ("index-not-concurrent", 2, (2, 3, 4))
+    ]
+
+
+def test_suppression_with_reason_is_returned_for_the_ledger(tmp_path: Path) -> None:
+    _set(
+        tmp_path,
+        {
+            "002_idx.sql": "-- changegate: allow index-not-concurrent reason: table has"
+            " 12 rows\nSET lock_timeout = '1s';\n"
+            "CREATE INDEX a ON users (email);\n"
+        },
+    )
+    result = check(tmp_path, Settings(paths=("migrations",)))
+    assert not any(f.findings for f in result.files)
+    (sup,) = result.suppressions
+    assert (sup.path, sup.line, sup.check, sup.reason) == (
+        "migrations/002_idx.sql",
+        1,
+        "index-not-concurrent",
+        "table has 12 rows",
+    )
+
+
+def test_suppression_without_reason_is_ignored_and_said(tmp_path: Path) -> None:
+    _set(
+        tmp_path,
+        {
+            "002_idx.sql": "-- changegate: allow index-not-concurrent\n"
+            "SET lock_timeout = '1s';\n"
+            "CREATE INDEX a ON users (email);\n"
+        },
+    )
+    found = _findings(tmp_path)["migrations/002_idx.sql"]
+    assert sorted(found) == [
+        ("index-not-concurrent", "warning", 3),
+        ("suppression-without-reason", "warning", 1),
+    ]
+
+
+def test_syntax_errors_cannot_be_suppressed(tmp_path: Path) -> None:
+    _set(
+        tmp_path,
+        {
+            "002_bad.sql": "-- changegate: allow syntax-error reason: trust me\n"
+            "SELECT 1;\nSELEC 2;\n"
+        },
+    )
+    assert _findings(tmp_path)["migrations/002_bad.sql"] == [("syntax-error", "error", 3)]
+
+
+def test_hazards_block_when_the_policy_says_so(tmp_path: Path) -> None:
+    _set(
+        tmp_path,
+        {
+            "002_nn.sql": "SET lock_timeout = '1s';\n"
+            "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"
+        },
+    )
+    assert not check(tmp_path, Settings(paths=("migrations",))).blocked
+    assert check(tmp_path, Settings(paths=("migrations",), block_on_hazards=True)).blocked
+    strict = Settings(paths=("migrations",), severities={"set-not-null": "error"})
+    assert check(tmp_path, strict).blocked
+    off = Settings(paths=("migrations",), disabled=frozenset({"set-not-null"}))
+    assert not any(f.findings for f in check(tmp_path, off).files)
+
+
+def test_contract_step_allows_compat_breaks_but_not_missing_rollback(tmp_path: Path) -> None:
+    up = (
+        "SET lock_timeout = '1s';\nALTER TABLE users ADD COLUMN plan text NOT NULL;\n"
+        "ALTER TABLE users DROP COLUMN age;\n"
+    )
+    _set(tmp_path, {"002_c.sql": up})
+    assert sorted(c for c, _, _ in _findings(tmp_path)["migrations/002_c.sql"]) == [
+        "drop-column",
+        "not-null-without-default",
+        "rollback-missing",
+    ]
+    (tmp_path / "migrations" / "002_c.sql").write_text("-- changegate: contract\n" + up)
+    assert sorted(c for c, _, _ in _findings(tmp_path)["migrations/002_c.sql"]) == [
+        "drop-column",
+        "rollback-missing",
+    ]
+
+
+def test_lock_timeout_is_wanted_only_for_existing_tables(tmp_path: Path) -> None:
+    _set(
+        tmp_path,
+        {
+            "002_a.sql": "ALTER TABLE users ADD COLUMN plan text;\n",
+            "003_b.sql": "CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN plan text;\n",
+            "004_c.sql": "SELECT set_config('lock_timeout', '2s', false);\n"
+            "ALTER TABLE users ADD COLUMN x text;\n",
+        },
+    )
+    found = _findings(tmp_path)
+    assert found["migrations/002_a.sql"] == [("lock-timeout", "warning", 1)]
+    assert found["migrations/003_b.sql"] == []
+    assert found["migrations/004_c.sql"] == []
+
+
+def test_type_changes_use_the_types_declared_earlier_in_the_set(tmp_path: Path) -> None:
+    _set(
+        tmp_path,
+        {
+            "002_widen.sql": "SET lock_timeout = '1s';\n"
+            "ALTER TABLE users ALTER COLUMN age TYPE bigint;\n",
+            "003_narrow.sql": "-- backup: users_age_bak table\nSET lock_timeout = '1s';\n"
+            "ALTER TABLE users ALTER COLUMN age TYPE smallint;\n",
+            "004_text.sql": "SET lock_timeout = '1s';\n"
+            "ALTER TABLE users ALTER COLUMN email TYPE varchar(20);\n",
+        },
+    )
+    found = _findings(tmp_path)
+    assert found["migrations/002_widen.sql"] == [("type-change-rewrite", "warning", 2)]
+    assert found["migrations/003_narrow.sql"] == [("lossy-type-change", "warning", 3)]
+    assert found["migrations/004_text.sql"] == [
+        ("lossy-type-change", "warning", 2),
+        ("rollback-missing", "error", 2),
+    ]
+
+
+def test_concurrently_inside_a_transaction_is_flagged(tmp_path: Path) -> None:
+    _set(
+        tmp_path,
+        {
+            "002_ok.sql": "CREATE INDEX CONCURRENTLY a ON users (email);\n",
+            "003_bad.sql": "BEGIN;\nCREATE INDEX CONCURRENTLY b ON users (name);\nCOMMIT;\n",
+        },
+    )
+    found = _findings(tmp_path)
+    assert found["migrations/002_ok.sql"] == []
+    assert found["migrations/003_bad.sql"] == [("concurrently-in-transaction", "warning", 2)]
