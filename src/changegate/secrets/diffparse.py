@@ -2,16 +2,47 @@
 
 Only added lines matter for "did this change introduce a secret": a removed
 secret is a fix, context lines were scanned when they were added.
+
+The parser works on whole hunks with ``str.split``/``replace`` rather than
+line by line: with ``-U0`` a hunk is its removed lines followed by its added
+lines, so the added text of a hunk is one slice. History scans push hundreds
+of megabytes through here, and per-line Python loops were the bottleneck.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-_SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _ESCAPES = {"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r"}
+
+
+class LineMap:
+    """Fragment line index to file line number, stored once per hunk."""
+
+    __slots__ = ("_firsts", "_starts", "count")
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._firsts: list[int] = []
+        self.count = 0
+
+    def add(self, first_line: int, lines: int) -> None:
+        self._starts.append(self.count)
+        self._firsts.append(first_line)
+        self.count += lines
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: int) -> int:
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        hunk = bisect_right(self._starts, index) - 1
+        return self._firsts[hunk] + index - self._starts[hunk]
 
 
 @dataclass(slots=True)
@@ -20,8 +51,16 @@ class FileDelta:
 
     commit: str | None
     path: str
-    lines: list[str] = field(default_factory=list)
-    linenos: list[int] = field(default_factory=list)
+    pieces: list[str] = field(default_factory=list)
+    linenos: LineMap = field(default_factory=LineMap)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.pieces)
+
+    def add(self, text: str, first_line: int, lines: int) -> None:
+        self.pieces.append(text)
+        self.linenos.add(first_line, lines)
 
 
 @dataclass(slots=True)
@@ -42,8 +81,8 @@ def unquote(path: str) -> str:
         ch = body[i]
         if ch == "\\" and i + 1 < len(body):
             nxt = body[i + 1]
-            if nxt in "01234567" and i + 3 < len(body) + 1:
-                out.append(int(body[i + 1 : i + 4], 8))
+            if nxt in "01234567":
+                out.append(int(body[i + 1 : i + 4], 8) & 0xFF)
                 i += 4
                 continue
             out.extend(_ESCAPES.get(nxt, nxt).encode())
@@ -61,12 +100,61 @@ def _new_path(spec: str) -> str | None:
     return spec[2:] if spec.startswith("b/") else spec
 
 
-def _hunk_start(line: str) -> int:
-    plus = line.find(" +", 2)
+def _hunk_start(header: str) -> int:
+    plus = header.find(" +")
     end = plus + 2
-    while end < len(line) and line[end].isdigit():
+    while end < len(header) and header[end].isdigit():
         end += 1
-    return int(line[plus + 2 : end] or 0)
+    return int(header[plus + 2 : end] or 0)
+
+
+def _add_hunk(delta: FileDelta, header: str, block: str) -> None:
+    first = _hunk_start(header)
+    if block.startswith("+"):
+        added = block
+    else:
+        cut = block.find("\n+")
+        if cut < 0:
+            return  # only removals
+        added = block[cut + 1 :]
+    if "\n-" in added or "\n " in added or "\n\\" in added or added.startswith("\\"):
+        _add_lines(delta, first, block)  # context lines or "\ No newline": the slow path
+        return
+    delta.add(added[1:].replace("\n+", "\n"), first, added.count("\n") + 1)
+
+
+def _add_lines(delta: FileDelta, number: int, block: str) -> None:
+    run: list[str] = []
+    run_start = number
+    for line in block.split("\n"):
+        kind = line[:1]
+        if kind == "+":
+            if not run:
+                run_start = number
+            run.append(line[1:])
+            number += 1
+            continue
+        if run:
+            delta.add("\n".join(run), run_start, len(run))
+            run = []
+        if kind == " ":
+            number += 1
+    if run:
+        delta.add("\n".join(run), run_start, len(run))
+
+
+def _strip_commits(section: str, found: list[str]) -> str:
+    """Remove the object ids that end ``section`` (the next commits' headers)."""
+    while True:
+        cut = section.rfind("\n")
+        tail = section[cut + 1 :]
+        if tail and not _SHA.fullmatch(tail):
+            return section
+        if tail:
+            found.append(tail)
+        if cut < 0:
+            return ""
+        section = section[:cut]
 
 
 def parse_patch(text: str, stats: PatchStats, *, commit: str | None = None) -> Iterator[FileDelta]:
@@ -75,42 +163,31 @@ def parse_patch(text: str, stats: PatchStats, *, commit: str | None = None) -> I
     ``text`` is ``git diff``/``diff-tree --stdin`` output with ``-U0``; a line
     that is a bare object id starts a new commit (diff-tree's header).
     """
-    current: FileDelta | None = None
-    number = 0
-    in_hunk = False
-    for line in text.split("\n"):
-        if in_hunk:
-            first = line[:1]
-            if first == "+":
-                if current is not None:
-                    current.lines.append(line[1:])
-                    current.linenos.append(number)
-                number += 1
-                continue
-            if first in ("-", "\\"):
-                continue
-            if first == " ":
-                number += 1
-                continue
-            if line.startswith("@@ "):
-                number = _hunk_start(line)
-                continue
-            in_hunk = False
-        if line.startswith("@@ "):
-            number, in_hunk = _hunk_start(line), True
-        elif line.startswith("diff --git "):
-            if current is not None and current.lines:
-                yield current
-            current = None
-        elif line.startswith("+++ "):
-            path = _new_path(line[4:])
-            current = FileDelta(commit, path) if path is not None else None
-        elif line.startswith("Binary files "):
-            stats.binary.append(line[13:].rsplit(" differ", 1)[0].split(" and ")[-1][2:])
-        elif _SHA.match(line):
-            if current is not None and current.lines:
-                yield current
-            current, commit = None, line
+    sections = ("\n" + text).split("\ndiff --git ")
+    lead: list[str] = []
+    _strip_commits(sections[0], lead)
+    for sha in reversed(lead):
+        commit = sha
+        stats.commits += 1
+    for section in sections[1:]:
+        following: list[str] = []
+        parts = _strip_commits(section, following).split("\n@@ ")
+        head = parts[0]
+        plus = head.find("\n+++ ")
+        if plus >= 0 and len(parts) > 1:
+            end = head.find("\n", plus + 5)
+            path = _new_path(head[plus + 5 : end if end >= 0 else len(head)])
+            if path is not None:
+                delta = FileDelta(commit, path)
+                for hunk in parts[1:]:
+                    nl = hunk.find("\n")
+                    if nl >= 0:
+                        _add_hunk(delta, hunk[:nl], hunk[nl + 1 :])
+                if delta.pieces:
+                    yield delta
+        elif "\nBinary files " in head:
+            line = head[head.find("\nBinary files ") + 14 :].split("\n", 1)[0]
+            stats.binary.append(_new_path(line.rsplit(" differ", 1)[0].split(" and ")[-1]) or "")
+        for sha in reversed(following):
+            commit = sha
             stats.commits += 1
-    if current is not None and current.lines:
-        yield current

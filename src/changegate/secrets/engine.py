@@ -9,7 +9,7 @@ and what lets multi-line secrets such as PEM keys be seen.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from typing import Protocol
 
 from changegate.secrets import filters
 from changegate.secrets.allowlist import allows, path_allowed
@@ -17,6 +17,14 @@ from changegate.secrets.entropy import shannon
 from changegate.secrets.fingerprint import fingerprint, preview
 from changegate.secrets.model import Finding, Rule
 from changegate.secrets.ruleset import Match, RuleSet, compile_regex
+
+
+class LineNumbers(Protocol):
+    """Fragment line index to real line number (a list, or a per-hunk map)."""
+
+    def __getitem__(self, index: int, /) -> int: ...
+    def __len__(self) -> int: ...
+
 
 _SQUASH = re.compile(r"\s+|\\[nr]|[\"',+]")
 _Hit = tuple[int, int, Rule, str]
@@ -61,7 +69,7 @@ class Scanner:
         path: str,
         *,
         commit: str | None = None,
-        linenos: Sequence[int] | None = None,
+        linenos: LineNumbers | None = None,
     ) -> list[Finding]:
         """Findings in ``text``; ``linenos[i]`` is the real number of its line ``i``."""
         if not text or path_allowed(self.rules.allowlists, path, commit):
@@ -130,7 +138,7 @@ class Scanner:
         text: str,
         path: str,
         commit: str | None,
-        linenos: Sequence[int] | None,
+        linenos: LineNumbers | None,
     ) -> Finding:
         start, _end, rule, secret = hit
         index = text.count("\n", 0, start)

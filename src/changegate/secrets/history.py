@@ -33,7 +33,7 @@ def _git(repo: Git | str | Path) -> Git:
 def _scan_patch(scanner: Scanner, text: str, result: ScanResult, commit: str | None) -> None:
     stats = PatchStats()
     for delta in parse_patch(text, stats, commit=commit):
-        fragment = "\n".join(delta.lines)
+        fragment = delta.text
         result.bytes += len(fragment)
         result.files += 1
         result.findings.extend(

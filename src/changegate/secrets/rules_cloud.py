@@ -101,7 +101,7 @@ RULES: tuple[Rule, ...] = (
         r"[A-Za-z0-9_\-]{64}", "{w:64}", _C),
     tok("yandex-api-key", "Yandex Cloud API key",
         r"AQVN[A-Za-z0-9_\-]{35,38}", "AQVN{w:36}", "aqvn", _C),
-    ctx("yandex-access-key", "Yandex Cloud static access key", "yandex|yc",
+    ctx("yandex-access-key", "Yandex Cloud static access key", "yandex",
         r"YC[A-Za-z0-9_\-]{38}", "YC{w:38}", _C),
     tok("mapbox-secret-token", "Mapbox secret access token",
         r"sk\.eyJ[A-Za-z0-9_\-]{50,}\.[A-Za-z0-9_\-]{22}", "sk.eyJ{w:60}.{w:22}",
@@ -145,7 +145,7 @@ RULES: tuple[Rule, ...] = (
     tok("age-secret-key", "age encryption secret key",
         r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", "AGE-SECRET-KEY-1{g:58}",
         "age-secret-key-1", _S),
-    tok("infisical-token", "Infisical service token",
-        r"st\.[a-f0-9]{24}\.[a-f0-9]{32}\.[a-f0-9]{32}", "st.{h:24}.{h:32}.{h:32}", "st.", _S),
+    ctx("infisical-token", "Infisical service token", "infisical",
+        r"st\.[a-f0-9]{24}\.[a-f0-9]{32}\.[a-f0-9]{32}", "st.{h:24}.{h:32}.{h:32}", _S),
 )
 # fmt: on
