@@ -80,7 +80,7 @@ def _check_set(
             continue
         up_path = _rel(mig.up.path, root)
         report = result.file(up_path)
-        findings = [_locate(f, mig) for f in parsed.findings]
+        findings = [_locate(f, mig) for f in _merge(parsed.findings)]
         directives = _directives(mig)
         destructive_hits = [h for h in outcome.hits if RULES[h.check].category == "destructive"]
         report.destructive = bool(destructive_hits)
@@ -141,6 +141,20 @@ def _group(hits: list[Hit], mig: Migration) -> list[Finding]:
         more = f" (+{len(details) - 3} more)" if len(details) > 3 else ""
         detail = "; ".join(details[:3]) + more
         out.append(_locate(finding(check_id, group[0].line, detail, lines), mig))
+    return out
+
+
+def _merge(findings: list[Finding]) -> list[Finding]:
+    """Parse problems of one kind in one file become one finding listing their lines."""
+    first: dict[str, Finding] = {}
+    lines: dict[str, list[int]] = defaultdict(list)
+    for f in findings:
+        first.setdefault(f.check, f)
+        lines[f.check].append(f.line)
+    out = []
+    for check_id, f in first.items():
+        many = tuple(lines[check_id]) if len(lines[check_id]) > 1 else ()
+        out.append(Finding(f.check, f.severity, f.line, f.message, many))
     return out
 
 

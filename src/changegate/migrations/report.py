@@ -107,7 +107,6 @@ def to_sarif(result: CheckResult, tool_version: str = "0.1.0") -> dict[str, Any]
                     "driver": {
                         "name": "changegate-migrations",
                         "version": tool_version,
-                        "informationUri": "https://github.com/changegate/changegate",
                         "rules": rules,
                     }
                 },
