@@ -169,3 +169,21 @@ def test_concurrently_inside_a_transaction_is_flagged(tmp_path: Path) -> None:
     found = _findings(tmp_path)
     assert found["migrations/002_ok.sql"] == []
     assert found["migrations/003_bad.sql"] == [("concurrently-in-transaction", "warning", 2)]
+
+
+def test_lock_timeout_of_zero_or_reset_protects_nothing(tmp_path: Path) -> None:
+    _set(
+        tmp_path,
+        {
+            "002_a.sql": "SET lock_timeout = 0;\nALTER TABLE users ADD COLUMN a text;\n",
+            "003_b.sql": "SET lock_timeout TO '0';\nALTER TABLE users ADD COLUMN b text;\n",
+            "004_c.sql": "SET lock_timeout = '2s';\nRESET lock_timeout;\n"
+            "ALTER TABLE users ADD COLUMN c text;\n",
+            "005_d.sql": "SET LOCAL lock_timeout = 2000;\nALTER TABLE users ADD COLUMN d text;\n",
+        },
+    )
+    found = _findings(tmp_path)
+    assert found["migrations/002_a.sql"] == [("lock-timeout", "warning", 2)]
+    assert found["migrations/003_b.sql"] == [("lock-timeout", "warning", 2)]
+    assert found["migrations/004_c.sql"] == [("lock-timeout", "warning", 3)]
+    assert found["migrations/005_d.sql"] == []

@@ -100,3 +100,15 @@ def test_unknown_base_is_bad_input(repo: Path) -> None:
     _commit(repo, BASE)
     with pytest.raises(InputError, match="unknown revision"):
         check(repo, SETTINGS, base="no-such-branch")
+
+
+def test_tables_created_by_unreleased_migrations_are_still_empty(repo: Path) -> None:
+    _commit(repo, BASE)
+    (repo / "db/006_t.up.sql").write_text("CREATE TABLE audit (id int, at timestamptz);\n")
+    (repo / "db/007_i.up.sql").write_text(
+        "CREATE INDEX audit_at ON audit (at);\nALTER TABLE audit ALTER COLUMN at SET NOT NULL;\n"
+    )
+    (repo / "db/008_u.up.sql").write_text("CREATE INDEX users_email ON users (email);\n")
+    found = _paths(check(repo, SETTINGS, base="main"))
+    assert found["db/007_i.up.sql"] == []
+    assert found["db/008_u.up.sql"] == ["index-not-concurrent"]

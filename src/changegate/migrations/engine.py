@@ -72,12 +72,15 @@ def _check_set(
         excluded = (_rel(mset.root, git.root), *settings.code_exclude)
         search = CodeSearch(git, base, excluded)
     schema = SetSchema()
+    unreleased: set[str] = set()
     for mig in mset.migrations:
-        checker = Checker(schema, settings.require_lock_timeout)
+        fresh = frozenset(unreleased) if base is not None else frozenset()
+        checker = Checker(schema, settings.require_lock_timeout, fresh)
         parsed = parse_script(mig.up)
         outcome = checker.run(parsed.statements)
         if id(mig) not in order.new:
             continue
+        unreleased |= checker.created
         up_path = _rel(mig.up.path, root)
         report = result.file(up_path)
         findings = [_locate(f, mig) for f in _merge(parsed.findings)]

@@ -122,10 +122,16 @@ def _no_rewrite(old: TypeDesc, new: TypeDesc) -> bool:
 class Checker:
     """Walks one migration's statements in order, remembering what it created."""
 
-    def __init__(self, schema: SetSchema, require_lock_timeout: bool = True) -> None:
+    def __init__(
+        self,
+        schema: SetSchema,
+        require_lock_timeout: bool = True,
+        unreleased: frozenset[str] = frozenset(),
+    ) -> None:
         self.schema = schema
         self.require_lock_timeout = require_lock_timeout
-        self.created: set[str] = set()
+        # Tables created by migrations not yet in production are as empty as our own.
+        self.created: set[str] = set(unreleased)
         self.created_indexes: set[str] = set()
         self.validated: set[str] = set()
         self.lock_timeout = False
@@ -227,7 +233,10 @@ class Checker:
 
     def _set(self, node: Any, stmt: Statement) -> None:
         if (node.name or "").lower() == "lock_timeout":
-            self.lock_timeout = True
+            # ``SET lock_timeout = 0`` (or RESET) switches the protection off again.
+            vals = [getattr(a, "val", None) for a in node.args or ()]
+            values = [str(getattr(v, "sval", getattr(v, "ival", ""))) for v in vals]
+            self.lock_timeout = bool(values) and values != ["0"]
 
     def _vacuum(self, node: Any, stmt: Statement) -> None:
         full = any((opt.defname or "").lower() == "full" for opt in node.options or ())
