@@ -122,7 +122,10 @@ class Scanner:
         if filters.base_reject(secret):
             return False
         if check == "generic":
-            return not filters.reject_generic(secret, m.group(1) or "", line, path)
+            quoted = m.group(2) is not None
+            return not filters.reject_generic(secret, m.group(1) or "", line, path, quoted=quoted)
+        if check == "ctx":
+            return not filters.reject_ctx_name(m.group(1) or "")
         if check == "generic-value":
             return not filters.reject_value(secret)
         if check == "uri":

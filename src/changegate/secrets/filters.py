@@ -133,43 +133,31 @@ _LOCK_FILES = _Lazy(
     r"|Pipfile\.lock|Cargo\.lock|go\.sum|composer\.lock|Gemfile\.lock|[^/]*\.lock|uv\.lock"
     r"|packages\.lock\.json|flake\.lock)$"
 )
-_WEAK_PASSWORDS = frozenset(
-    {
-        "password",
-        "passwd",
-        "pass",
-        "secret",
-        "changeme",
-        "postgres",
-        "root",
-        "admin",
-        "guest",
-        "test",
-        "user",
-        "mysql",
-        "redis",
-        "rabbitmq",
-        "mongo",
-        "mongodb",
-        "example",
-        "pwd",
-        "default",
-        "demo",
-        "dev",
-        "local",
-        "sa",
-        "toor",
-        "qwerty",
-        "letmein",
-        "secret123",
-        "password123",
-        "admin123",
-        "pass123",
-        "test123",
-        "postgrespassword",
-        "mypassword",
-    }
+_STRONG_NAME = _Lazy(r"secret|token|passw|pwd|passphrase|key|credential|creds", re.I)
+_AUTH_WORD = _Lazy(r"auth(?:[_.\-]|$)|Auth$", re.I)
+_B64_RUN = _Lazy(r"[A-Za-z0-9+/=]{40}")
+_CTX_SUFFIX = _Lazy(
+    r"(?:[_.\-]?(?:id|url|uri|endpoint|host|region|name|version|user(?:name)?|email|org|project"
+    r"|path|dir|file|site|domain|zone|env))$",
+    re.I,
 )
+_CODE_FILES = _Lazy(
+    r"\.(?:py|pyi|js|jsx|mjs|cjs|ts|tsx|go|java|kt|kts|scala|rb|php|cs|c|h|cc|cpp|hpp|rs|swift"
+    r"|m|mm|dart|lua|pl|pm|r|jl|ex|exs|erl|clj|groovy|vue|svelte)$",
+    re.I,
+)
+# Defaults and documentation credentials everybody knows (scott/tiger, guest/guest...).
+# fmt: off
+_WEAK_PASSWORDS = frozenset({
+    "password", "passwd", "pass", "secret", "changeme", "postgres", "root", "admin", "guest",
+    "test", "user", "mysql", "redis", "rabbitmq", "mongo", "mongodb", "example", "pwd",
+    "default", "demo", "dev", "local", "sa", "toor", "qwerty", "letmein", "secret123",
+    "password123", "admin123", "pass123", "test123", "postgrespassword", "mypassword",
+    "mysecretpassword", "tiger", "hunter2", "foo", "bar", "baz", "foobar", "s3cret", "s3cr3t",
+    "passw0rd", "p@ssw0rd", "password1", "abc123", "pw", "mypass", "yourpassword",
+    "secretpassword", "apple", "banana", "xyz",
+})
+# fmt: on
 _EXAMPLE_HOSTS = _Lazy(r"@(?:[\w.-]*\.)?(?:example\.(?:com|org|net)|host|hostname|server)\b")
 
 
@@ -222,7 +210,7 @@ def reject_value(value: str) -> bool:
         return True
     if _PATHLIKE.search(value) or _NUMERIC_ISH.match(value) or _REGEX_SOURCE.search(value):
         return True
-    if value.startswith(("http://", "https://", "ssh-", "AAAAB3Nza", "AAAAC3Nza", "ecdsa-")):
+    if value.startswith(("http://", "https://", "ssh-", "AAAAB3Nza", "AAAAC3Nza", "ecdsa-", "#")):
         return True
     if "@" in value and "." in value.rsplit("@", maxsplit=1)[-1]:
         return True  # an e-mail address
@@ -236,12 +224,22 @@ def reject_value(value: str) -> bool:
     return classes < 2 or shannon(value) < 3.2
 
 
-def reject_generic(value: str, name: str, line: str, path: str) -> bool:
-    """The generic assignment detector: name, value and line must all look secret."""
+def reject_generic(value: str, name: str, line: str, path: str, *, quoted: bool = True) -> bool:
+    """The generic assignment detector: name, value and line must all look secret.
+
+    In source code a literal is always quoted: an unquoted right-hand side
+    there is an expression (``password=getpass()``), never a secret.
+    """
     if _LOCK_FILES.search(path) or "integrity" in line:
+        return True
+    if not quoted and _CODE_FILES.search(path):
         return True
     if _EXCLUDED_NAME.search(name) or _ID_SUFFIX.search(name):
         return True
+    if not _STRONG_NAME.search(name) and not _AUTH_WORD.search(name):
+        return True  # "auth" only as a word of its own: not author, authrole, auth0
+    if f"::{name}" in line:
+        return True  # a type name used as a key (AWS::ApiGateway::ApiKey), not a variable
     if value.lower() in name.lower() or reject_value(value):
         return True
     return name.isupper() and value.isupper() and "_" in value  # FOO_TOKEN=OTHER_NAME
@@ -260,8 +258,13 @@ def reject_pem_body(body: str) -> bool:
     """A header with ``...`` or a template instead of a key is documentation."""
     if "..." in body or "…" in body or "<" in body or "{{" in body or "${" in body:
         return True
-    b64 = sum(1 for ch in body if ch.isalnum() or ch in "+/")
-    return b64 < 64 or looks_repeated(re.sub(r"\s|\\n", "", body))
+    if "example" in body.lower():
+        return True
+    # A key body is lines of 40+ base64 characters; prose between a quoted
+    # header and footer (a docstring about PEM files) is short words.
+    if not _B64_RUN.search(body):
+        return True
+    return looks_repeated(re.sub(r"\s|\\n", "", body))
 
 
 def reject_basic(value: str) -> bool:
@@ -274,3 +277,8 @@ def reject_basic(value: str) -> bool:
     if not sep or not password:
         return True
     return reject_uri_password(password, user, "") or base_reject(password)
+
+
+def reject_ctx_name(suffix: str) -> bool:
+    """``SEGMENT_ID``/``HEROKU_APP_NAME``: the provider's name, but not its secret."""
+    return _CTX_SUFFIX.search(suffix) is not None

@@ -16,7 +16,8 @@ LEAD = r"(?:^|[^0-9A-Za-z])"
 TRAIL = r"(?:[^0-9A-Za-z_\-]|$)"
 UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 # How code, config, env files and YAML assign a value to a name.
-ASSIGN = r"""[\w.\-]{0,30}["'\]]?[ \t]{0,3}(?:=|:|=>|:=|\?=|<-|\|\|=)[ \t]{0,3}["'\x60]?"""
+_NAME_TAIL = r"[\w.\-]{0,30}"
+_SEP = r"""["'\]]?[ \t]{0,3}(?:=|:|=>|:=|\?=|<-|\|\|=)[ \t]{0,3}["'\x60]?"""
 
 
 def tok(
@@ -58,7 +59,7 @@ def ctx(
     the value's template; the test line assigns it to ``<NAME>_KEY``.
     """
     words = names.split("|")
-    regex = f"(?m)(?i:{names}){ASSIGN}({pattern}){TRAIL}"
+    regex = f"(?m)(?i:{names})({_NAME_TAIL}){_SEP}({pattern}){TRAIL}"
     line = f'{words[0].upper()}_KEY = "{example}"'
     return Rule(
         id=id,
@@ -68,6 +69,8 @@ def ctx(
         entropy=entropy,
         example=line,
         category=category,
+        secret_group=2,
+        check="ctx",
     )
 
 

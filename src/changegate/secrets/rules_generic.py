@@ -57,7 +57,8 @@ RULES: tuple[Rule, ...] = (
         "curl -fsS -u deploy:{pw} https://ci.internal/job/api/build", "curl wget", _G,
         secret_group=2, check="uri"),
     raw("sql-password", "Password in a SQL user statement",
-        r"(?i)(?:with\s+(?:encrypted\s+)?password|identified\s+by|password\s*=)\s*'([^'\s]{4,128})'",
+        r"(?i)\b(?:create|alter|grant)\s[^;\n]{0,200}?(?:with\s+(?:encrypted\s+)?password|identified\s+by)"
+        r"\s*'([^'\s]{4,128})'",
         "CREATE USER reporting WITH PASSWORD '{pw}';", "password identified", _G,
         check="uri"),
     raw("http-basic-auth-header", "HTTP Basic credentials in an Authorization header",
