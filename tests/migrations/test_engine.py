@@ -187,3 +187,16 @@ def test_lock_timeout_of_zero_or_reset_protects_nothing(tmp_path: Path) -> None:
     assert found["migrations/003_b.sql"] == [("lock-timeout", "warning", 2)]
     assert found["migrations/004_c.sql"] == [("lock-timeout", "warning", 3)]
     assert found["migrations/005_d.sql"] == []
+
+
+def test_alembic_findings_point_into_the_version_script(tmp_path: Path) -> None:
+    from .corpus import Case, write_case
+
+    up = "ALTER TABLE users DROP COLUMN name"
+    write_case(Case("a", "alembic", up, None, True, True), tmp_path)
+    result = check(tmp_path)
+    (report,) = [f for f in result.files if f.path.endswith("r002_change.py")]
+    source = (tmp_path / report.path).read_text().splitlines()
+    drop = next(f for f in report.findings if f.check == "drop-column")
+    assert "DROP COLUMN name" in source[drop.line - 1]
+    assert "[offline SQL line 1]" in drop.message

@@ -124,3 +124,21 @@ def test_a_failing_statement_is_an_error_with_its_line(tmp_path: Path, pg_admin_
     bad = [f for f in found["migrations/002_bad.up.sql"] if f[0] == "verify-failed"]
     assert [(c, line) for c, line, _ in bad] == [("verify-failed", 2)]
     assert "missing" in bad[0][2]
+
+
+def test_alembic_round_trip_uses_the_offline_sql(tmp_path: Path, pg_admin_url: str) -> None:
+    from .corpus import Case, write_case
+
+    case = Case(
+        "a",
+        "alembic",
+        "ALTER TABLE users ADD COLUMN plan text",
+        "ALTER TABLE users DROP COLUMN name",
+        False,
+        False,
+    )
+    write_case(case, tmp_path)
+    result = verify(tmp_path, check(tmp_path), server_url=pg_admin_url)
+    found = {f.path: [x.check for x in f.findings] for f in result.files}
+    # The down drops an unrelated column and leaves plan behind: caught, on the version script.
+    assert found["db/migrations/versions/r002_change.py"].count("down-mismatch") == 1

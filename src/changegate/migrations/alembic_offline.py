@@ -167,3 +167,29 @@ def _topological(graph: dict[str, tuple[Path, tuple[str, ...]]]) -> list[str]:
     for rev in graph:
         visit(rev, frozenset())
     return done
+
+
+def source_line(path: Path, detail: str, function: str = "upgrade") -> int:
+    """Best line in a version script for a finding about ``detail`` (e.g. ``users.email``).
+
+    Offline SQL has no link back to the Python, so we look in ``upgrade()`` for
+    the most specific name the finding mentions; failing that, the ``def`` line.
+    """
+    try:
+        source = path.read_text(errors="replace")
+        tree = ast.parse(source)
+    except (OSError, SyntaxError):
+        return 1
+    func = next(
+        (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function), None
+    )
+    if func is None:
+        return 1
+    lines = source.splitlines()[func.lineno - 1 : func.end_lineno or func.lineno]
+    words = [w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", detail) if not w.isupper()]
+    for word in reversed(words):
+        quoted = re.compile(rf"""["']{re.escape(word)}["']|\b{re.escape(word)}\b""")
+        for offset, text in enumerate(lines):
+            if offset and quoted.search(text):
+                return func.lineno + offset
+    return func.lineno

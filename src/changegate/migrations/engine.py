@@ -165,8 +165,11 @@ def _locate(f: Finding, mig: Migration) -> Finding:
     """Generated SQL has no lines in the author's file: point at line 1 and say where."""
     if not mig.up.generated:
         return f
-    where = f" [offline SQL line {f.line}]" if f.line > 1 else ""
-    return Finding(f.check, f.severity, 1, f.message + where, ())
+    from changegate.migrations.alembic_offline import source_line
+
+    detail = f.message.split(": ", 1)[0] if ": " in f.message else ""
+    where = f" [offline SQL line {f.line}]"
+    return Finding(f.check, f.severity, source_line(mig.up.path, detail), f.message + where, ())
 
 
 def _finish(

@@ -121,8 +121,7 @@ def _split_slowly(text: str, out: Parsed) -> list[tuple[Any, int, str]]:
     try:
         tokens = parser.scan(text)
     except parser.ParseError as exc:
-        loc = exc.args[1] if len(exc.args) > 1 else 0
-        out.findings.append(_syntax(text, int(loc), str(exc.args[0])))
+        out.findings.append(_syntax(text, _where(exc, 0), str(exc.args[0])))
         return []
     bounds: list[tuple[int, int]] = []
     start = 0
@@ -140,13 +139,18 @@ def _split_slowly(text: str, out: Parsed) -> list[tuple[Any, int, str]]:
         try:
             stmts = pglast.parse_sql(chunk)
         except parser.ParseError as exc:
-            loc = exc.args[1] if len(exc.args) > 1 else lead
-            out.findings.append(_syntax(text, b + int(loc), str(exc.args[0])))
+            out.findings.append(_syntax(text, b + _where(exc, lead), str(exc.args[0])))
             continue
         for raw in stmts:
             s = b + (raw.stmt_location or 0)
             result.append((raw.stmt, s, chunk[raw.stmt_location or 0 :].strip()))
     return result
+
+
+def _where(exc: Exception, default: int) -> int:
+    """The error's character offset; pglast leaves it out for some errors."""
+    loc = exc.args[1] if len(exc.args) > 1 else None
+    return loc if isinstance(loc, int) else default
 
 
 def _syntax(text: str, offset: int, message: str) -> Finding:
@@ -212,7 +216,7 @@ def _plpgsql_statements(stmt: Statement) -> list[Statement]:
 
     try:
         tree = pglast.parse_plpgsql(stmt.text)
-    except parser.ParseError:
+    except Exception:  # a body PL/pgSQL cannot read is checked by the server, not us
         return []
     body = _DOLLAR.search(stmt.text)
     first = stmt.line + line_of(stmt.text, body.start() if body else 0) - 2
