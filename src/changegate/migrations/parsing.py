@@ -212,7 +212,6 @@ def _language(options: Any) -> str | None:
 
 def _plpgsql_statements(stmt: Statement) -> list[Statement]:
     import pglast
-    from pglast import parser
 
     try:
         tree = pglast.parse_plpgsql(stmt.text)
