@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import re
 from collections import Counter
+from itertools import pairwise
 
 from changegate.secrets.entropy import shannon
 
@@ -71,6 +72,9 @@ _PLACEHOLDER_WORDS = (
     "token_here",
     "key_here",
     "todo",
+    "...",
+    "password",
+    "passwd",
     "fixme",
     "mysecret",
     "my_secret",
@@ -141,6 +145,7 @@ _CTX_SUFFIX = _Lazy(
     r"|path|dir|file|site|domain|zone|env))$",
     re.I,
 )
+_DOC_FILES = _Lazy(r"\.(?:md|markdown|rst|adoc|txt)$", re.I)
 _CODE_FILES = _Lazy(
     r"\.(?:py|pyi|js|jsx|mjs|cjs|ts|tsx|go|java|kt|kts|scala|rb|php|cs|c|h|cc|cpp|hpp|rs|swift"
     r"|m|mm|dart|lua|pl|pm|r|jl|ex|exs|erl|clj|groovy|vue|svelte)$",
@@ -174,7 +179,27 @@ def looks_repeated(secret: str) -> bool:
     _, top = Counter(alnum).most_common(1)[0]
     if top / len(alnum) >= 0.6:
         return True
-    return any(seq in secret for seq in _SEQUENCES)
+    if any(seq in secret for seq in _SEQUENCES):
+        return True
+    return _ascending_runs(secret, 5) >= 1 or _ascending_runs(secret, 4) >= 2
+
+
+def _ascending_runs(value: str, length: int) -> int:
+    """Runs like ``abcd``/``1234`` (case-insensitive): how people make up "random" values.
+
+    Generated tokens almost never hold two such runs of four, or one of five
+    (under one in ten thousand for a 64-character hex value).
+    """
+    low = value.lower()
+    runs, size = 0, 1
+    for prev, cur in pairwise(low):
+        if cur.isalnum() and ord(cur) == ord(prev) + 1:
+            size += 1
+            if size == length:
+                runs += 1
+        else:
+            size = 1
+    return runs
 
 
 def base_reject(secret: str) -> bool:
@@ -240,6 +265,13 @@ def reject_generic(value: str, name: str, line: str, path: str, *, quoted: bool 
         return True  # "auth" only as a word of its own: not author, authrole, auth0
     if f"::{name}" in line:
         return True  # a type name used as a key (AWS::ApiGateway::ApiKey), not a variable
+    low = value.lower()
+    if "token" in low or "secret" in low or "arn:" in low or '\\"' in value:
+        return True  # "import-token-…", an ARN, escaped JSON: a description, not a secret
+    if value.startswith("[") and value.endswith("]"):
+        return True  # [Password]
+    if _DOC_FILES.search(path) and (len(value) < 20 or shannon(value) < 3.8):
+        return True  # documentation: only values that look generated
     if value.lower() in name.lower() or reject_value(value):
         return True
     return name.isupper() and value.isupper() and "_" in value  # FOO_TOKEN=OTHER_NAME
