@@ -7,13 +7,14 @@ never pays for the database, the policy model or rich.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 import click
 
 from changegate import __version__
-from changegate.errors import EXIT_BAD_INPUT, ChangegateError
+from changegate.errors import EXIT_BAD_INPUT, ChangegateError, InputError
 
 # command name -> "module:attribute" of its click command or group.
 COMMANDS: dict[str, str] = {
@@ -21,6 +22,9 @@ COMMANDS: dict[str, str] = {
     "policy": "changegate.cli.policy_cmd:policy",
     "audit": "changegate.cli.audit_cmd:audit",
     "demo": "changegate.cli.demo_cmd:demo",
+    "hook": "changegate.cli.hook_cmd:hook",
+    "scan": "changegate.cli.scan_cmd:scan",
+    "secrets": "changegate.cli.secrets_cmd:secrets",
 }
 
 
@@ -48,7 +52,7 @@ class LazyGroup(click.Group):
     type=click.Path(file_okay=False),
     default=".",
     show_default=True,
-    help="The service's git repository.",
+    help="Run as if started in this directory (like git -C); paths are relative to it.",
 )
 @click.option(
     "--db",
@@ -66,12 +70,18 @@ def cli(ctx: click.Context, repo: str, db: str | None) -> None:
     """
     from changegate.cli.context import CliContext
 
-    ctx.obj = CliContext(repo=repo, db=db)
+    if repo != ".":
+        try:
+            os.chdir(repo)
+        except OSError as exc:
+            raise InputError(f"-C {repo}: {exc.strerror}; give an existing directory") from exc
+    ctx.obj = CliContext(repo=".", db=db)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and turn every expected failure into a one-line message and exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    cwd = os.getcwd()
     try:
         rv = cli.main(args=args, prog_name="changegate", standalone_mode=False)
     except ChangegateError as exc:
@@ -92,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("changegate: interrupted", err=True)
         return 130
+    finally:
+        os.chdir(cwd)  # -C must not leak into the caller when run in-process
     return rv if isinstance(rv, int) else 0
 
 
