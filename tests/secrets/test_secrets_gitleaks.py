@@ -154,3 +154,12 @@ def test_bad_config_is_input_error(tmp_path: Path, body: str, message: str) -> N
     write(tmp_path, body)
     with pytest.raises(InputError, match=message):
         load_rules(tmp_path)
+
+
+def test_unsupported_parts_are_said_in_results(tmp_path: Path) -> None:
+    from changegate.secrets.files import scan_paths
+
+    write(tmp_path, "[[rules]]\nid = 'pem-files'\npath = '''\\.pem$'''\n")
+    (tmp_path / "a.txt").write_text("hello\n")
+    result = scan_paths([tmp_path / "a.txt"], Scanner(load_rules(tmp_path), TEST_KEY))
+    assert any("pem-files" in n and "path-only" in n for n in result.notes)

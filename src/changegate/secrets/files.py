@@ -82,7 +82,7 @@ def scan_paths(
     max_bytes: int = MAX_BYTES,
 ) -> ScanResult:
     """Scan files and directories; paths are reported relative to ``root`` when given."""
-    result = ScanResult()
+    result = ScanResult(notes=list(scanner.rules.notes))
     base = Path(root) if root is not None else None
     for path in iter_files(paths, result):
         shown = _display(path, base)

@@ -48,8 +48,8 @@ def _scan_patch(scanner: Scanner, text: str, result: ScanResult, commit: str | N
 def scan_staged(repo: Git | str | Path, scanner: Scanner) -> ScanResult:
     """The added lines of the staged change, with line numbers in the staged file."""
     git = _git(repo)
-    text = decode(git.raw("-c", "core.quotepath=false", "diff", "--cached", *_DIFF_OPTS).stdout)
-    result = ScanResult()
+    text = git("-c", "core.quotepath=false", "diff", "--cached", *_DIFF_OPTS)
+    result = ScanResult(notes=list(scanner.rules.notes))
     _scan_patch(scanner, text, result, None)
     return result
 
@@ -78,7 +78,9 @@ def scan_range(
     """Added lines of every non-merge commit in ``BASE..HEAD``."""
     git = _git(repo)
     base, head = parse_range(git, spec)
-    return _scan_commits(git, _commits(git, [f"{base}..{head}"]), scanner, workers, progress)
+    result = _scan_commits(git, _commits(git, [f"{base}..{head}"]), scanner, workers, progress)
+    result.notes[:0] = scanner.rules.notes
+    return result
 
 
 def scan_history(
@@ -90,7 +92,7 @@ def scan_history(
 ) -> ScanResult:
     """Added lines of every non-merge commit reachable from any ref (``--all``)."""
     git = _git(repo)
-    notes = []
+    notes = list(scanner.rules.notes)
     if git.raw("rev-parse", "--is-shallow-repository").out.strip() == "true":
         notes.append(
             "shallow clone: commits before the shallow boundary are not scanned, and the "
