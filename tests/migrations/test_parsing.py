@@ -89,3 +89,14 @@ def test_bad_input_gets_one_clear_finding() -> None:
         parsed = parse_script(Script(Path("m.sql"), text))
         assert [f.check for f in parsed.findings] == [check], text
         assert parsed.findings[0].message
+
+
+def test_golang_and_flyway_run_a_lone_concurrent_statement_outside_a_transaction() -> None:
+    alone = "SET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY i ON t (x);\n"
+    mixed = alone + "ALTER TABLE t ADD COLUMN y int;\n"
+    for text, expected in ((alone, False), (mixed, True)):
+        parsed = parse_script(Script(Path("m.sql"), text, True, alone_runs_outside=True))
+        assert [s.in_transaction for s in parsed.statements][1] is expected
+    # dbmate and diesel need to be told (transaction:false, run_in_transaction = false).
+    parsed = parse_script(Script(Path("m.sql"), alone, True))
+    assert parsed.statements[1].in_transaction is True

@@ -14,10 +14,15 @@ Public API (everything else in this package is internal):
     migrations that are new or changed relative to it are reported, ordering is
     checked against it, and dropped/renamed names are searched in its code.
 
-``verify(result, sets, server_url=None, base_count=None) -> CheckResult``
+``verify(root, result, sets=None, settings=None, server_url=None) -> CheckResult``
     Dynamic verification on a real PostgreSQL (a throwaway server from the local
-    binaries when ``server_url`` is None): apply, record locks and rewrites, run
-    down and up again, and compare catalog dumps. Adds findings to ``result``.
+    binaries when ``server_url`` is None; with a URL, a scratch database is created
+    on that server and dropped afterwards). Migrations not in ``result.files`` form
+    the base schema; each other one is applied statement by statement, recording
+    strong locks and table rewrites (``result.locks``, ``table-rewrite``), then its
+    down runs and the catalog must match the one before (``down-mismatch``), then
+    up runs again. Adds findings to ``result`` and returns it. Raises
+    ``EnvironmentProblem`` when no server can be started or reached.
 
 ``to_dict(result)`` / ``to_json(result)`` / ``to_sarif(result)``
     Pure renderers. ``to_dict`` gives ``{"blocked", "files": [{"path",

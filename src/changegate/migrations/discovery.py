@@ -50,8 +50,8 @@ def _golang(directory: Path, root: Path) -> list[Migration]:
             Migration(
                 version,
                 name,
-                Script(files["up"], read_text(files["up"])),
-                Script(down, read_text(down)) if down else None,
+                Script(files["up"], read_text(files["up"]), alone_runs_outside=True),
+                Script(down, read_text(down), alone_runs_outside=True) if down else None,
                 "golang-migrate",
                 tuple(_rel(p, root) for p in files.values()),
             )
@@ -92,8 +92,8 @@ def _flyway_migration(
     return Migration(
         version,
         name,
-        Script(path, read_text(path), tx),
-        Script(undo, read_text(undo), tx) if undo else None,
+        Script(path, read_text(path), tx, alone_runs_outside=True),
+        Script(undo, read_text(undo), tx, alone_runs_outside=True) if undo else None,
         "flyway",
         sources,
     )

@@ -25,7 +25,7 @@ from changegate.migrations.model import (
     Settings,
 )
 from changegate.migrations.parsing import is_empty, parse_script
-from changegate.migrations.rules import finding
+from changegate.migrations.rules import RULES, finding
 
 _STRONG = {"AccessExclusiveLock", "ExclusiveLock", "ShareRowExclusiveLock", "ShareLock"}
 _RELFILES = (
@@ -130,7 +130,9 @@ def _verify_set(
                 _verify_one(conn, mig, path, root, result)
             except _Failed as exc:
                 target = result.file(path)
-                target.findings.append(finding("verify-failed", exc.line, str(exc)))
+                if not any(RULES[f.check].category == "input" for f in target.findings):
+                    # A file the static check already rejected needs no second message.
+                    target.findings.append(finding("verify-failed", exc.line, str(exc)))
                 return
             except _Stop:
                 return

@@ -27,6 +27,9 @@ class Script:
     text: str
     # Whether the tool wraps the script in one transaction unless told otherwise.
     implicit_transaction: bool = True
+    # golang-migrate (one multi-statement query) and Flyway (detects CONCURRENTLY)
+    # run a file made only of non-transactional statements outside a transaction.
+    alone_runs_outside: bool = False
     # For generated SQL (Alembic offline mode) lines refer to the generated text,
     # so findings point at line 1 of the source file instead.
     generated: bool = False

@@ -84,12 +84,26 @@ def parse_script(script: Script) -> Parsed:
         )
         return out
     raw = _split(text, out)
-    _track_transactions(text, raw, script.implicit_transaction, out)
+    implicit = script.implicit_transaction
+    if implicit and script.alone_runs_outside and raw:
+        implicit = not all(_non_transactional(node) for node, _, _ in raw)
+    _track_transactions(text, raw, implicit, out)
     if not out.statements and out.findings and not _SQLISH.search(text):
         out.findings[:] = [
             Finding("not-sql", "error", 1, "not SQL: no statement could be parsed in this file")
         ]
     return out
+
+
+def _non_transactional(node: Any) -> bool:
+    """Statements PostgreSQL refuses to run inside a transaction block (SET is neutral)."""
+    from pglast import ast
+
+    if isinstance(node, ast.IndexStmt | ast.DropStmt):
+        return bool(node.concurrent)
+    if isinstance(node, ast.ReindexStmt):
+        return any((o.defname or "").lower() == "concurrently" for o in node.params or ())
+    return isinstance(node, ast.VacuumStmt | ast.VariableSetStmt)
 
 
 def _split(text: str, out: Parsed) -> list[tuple[Any, int, str]]:
