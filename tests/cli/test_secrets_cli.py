@@ -143,9 +143,7 @@ def test_rescanning_does_not_open_a_leak_twice(adopted):
     git(adopted, "commit", "-qm", "leak", "--no-verify")
     cg(adopted, "scan", "--history")
     cg(adopted, "scan", "--range", "HEAD~1..HEAD")
-    _, out, _ = cg(
-        adopted, "audit", "log", "--action", "secrets.leak.opened", "--format", "json"
-    )
+    _, out, _ = cg(adopted, "audit", "log", "--action", "secrets.leak.opened", "--format", "json")
     assert len(json.loads(out)["events"]) == 1
 
 

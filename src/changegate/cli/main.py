@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "audit": "changegate.cli.audit_cmd:audit",
     "demo": "changegate.cli.demo_cmd:demo",
     "hook": "changegate.cli.hook_cmd:hook",
+    "migrations": "changegate.cli.migrations_cmd:migrations",
     "scan": "changegate.cli.scan_cmd:scan",
     "secrets": "changegate.cli.secrets_cmd:secrets",
 }
