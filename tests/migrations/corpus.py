@@ -18,7 +18,12 @@ CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total numeric(10,2),
 BASELINE_DOWN = "DROP TABLE orders;\nDROP TABLE users;\n"
 
 ENV_PY = """\
+from logging.config import fileConfig
+
 from alembic import context
+
+if context.config.config_file_name is not None:
+    fileConfig(context.config.config_file_name)
 
 context.configure(url=context.config.get_main_option("sqlalchemy.url"), literal_binds=True)
 with context.begin_transaction():

@@ -95,3 +95,35 @@ def test_broken_alembic_project_is_input_error(tmp_path: Path) -> None:
     (versions / "a.py").write_text("revision = 'a'\ndown_revision = None\n")
     with pytest.raises(InputError, match="alembic offline mode failed"):
         discover(tmp_path)
+
+
+def test_alembic_uses_the_projects_own_ini(tmp_path: Path) -> None:
+    from .corpus import ENV_PY
+
+    project = tmp_path / "service"
+    versions = project / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (project / "alembic.ini").write_text(
+        "[alembic]\nscript_location = %(here)s/alembic\ntenant_schema = billing\n"
+        "[loggers]\nkeys = root\n[handlers]\nkeys = console\n[formatters]\nkeys = generic\n"
+        "[logger_root]\nlevel = WARN\nhandlers = console\n[handler_console]\n"
+        "class = StreamHandler\nargs = (sys.stderr,)\nlevel = NOTSET\nformatter = generic\n"
+        "[formatter_generic]\nformat = %%(levelname)-5.5s [%%(name)s] %%(message)s\n"
+    )
+    # env.py reads an option only the project's ini has.
+    (project / "alembic" / "env.py").write_text(
+        ENV_PY.replace(
+            "from alembic import context\n",
+            "from alembic import context\n\n"
+            "assert context.config.get_main_option('tenant_schema') == 'billing'\n",
+        )
+    )
+    (versions / "a.py").write_text(
+        "from alembic import op\nrevision = 'a'\ndown_revision = None\n\n"
+        "def upgrade():\n    op.execute('CREATE TABLE t (id int)')\n\n"
+        "def downgrade():\n    op.execute('DROP TABLE t')\n"
+    )
+    (mset,) = discover(tmp_path, ("service",))
+    (mig,) = mset.migrations
+    assert mig.up.text.strip() == "CREATE TABLE t (id int);"
+    assert mig.down is not None and mig.down.text.strip() == "DROP TABLE t;"

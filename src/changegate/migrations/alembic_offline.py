@@ -74,6 +74,8 @@ def heads(graph: dict[str, tuple[Path, tuple[str, ...]]]) -> list[str]:
 def _script_location(directory: Path) -> tuple[Path, Path | None]:
     """(script directory, alembic.ini or None) for a directory the user pointed at."""
     ini = directory / "alembic.ini"
+    if not ini.exists() and (directory.parent / "alembic.ini").exists():
+        return directory.resolve(), directory.parent / "alembic.ini"
     if ini.exists():
         m = re.search(r"^script_location\s*=\s*(.+)$", ini.read_text(), re.M)
         loc = m.group(1).strip().replace("%(here)s", str(directory)) if m else "alembic"
@@ -81,14 +83,65 @@ def _script_location(directory: Path) -> tuple[Path, Path | None]:
     return directory.resolve(), None
 
 
-def _offline(script_dir: Path, args: list[str]) -> str:
+# One interpreter for every offline command: Alembic's import dominates the cost.
+_RUNNER = (
+    "import json, sys\n"
+    "from alembic.config import main\n"
+    "for args in json.loads(sys.argv[1]):\n"
+    "    main(argv=args)\n"
+)
+
+
+_LOGGING = """
+[loggers]
+keys = root
+[handlers]
+keys = console
+[formatters]
+keys = generic
+[logger_root]
+level = WARN
+handlers = console
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+[formatter_generic]
+format = %%(levelname)s %%(message)s
+"""
+
+
+def _ini_text(script_dir: Path, user_ini: Path | None) -> str:
+    """The user's alembic.ini (env.py may read its options and logging sections) pointed
+    at the script directory, with a placeholder URL when it has none: offline mode
+    never connects."""
+    import configparser
+    import io
+
+    parser = configparser.RawConfigParser()
+    parser.read_string(user_ini.read_text() if user_ini is not None else _LOGGING)
+    if not parser.has_section("alembic"):
+        parser.add_section("alembic")
+    parser.set("alembic", "script_location", str(script_dir))
+    if not parser.get("alembic", "sqlalchemy.url", fallback="").strip():
+        parser.set("alembic", "sqlalchemy.url", _OFFLINE_URL)
+    parser.remove_option("alembic", "version_locations")
+    out = io.StringIO()
+    parser.write(out)
+    return out.getvalue()
+
+
+def _offline(script_dir: Path, commands: list[list[str]], user_ini: Path | None = None) -> str:
+    """stdout of ``alembic <command> --sql`` for each command, in one process."""
+    import json
+
     with tempfile.TemporaryDirectory(prefix="changegate-alembic-") as tmp:
         ini = Path(tmp) / "alembic.ini"
-        ini.write_text(
-            f"[alembic]\nscript_location = {script_dir}\nsqlalchemy.url = {_OFFLINE_URL}\n"
-        )
+        ini.write_text(_ini_text(script_dir, user_ini))
+        argv = [["-c", str(ini), *command, "--sql"] for command in commands]
         res = run(
-            [sys.executable, "-m", "alembic", "-c", str(ini), *args, "--sql"],
+            [sys.executable, "-c", _RUNNER, json.dumps(argv)],
             cwd=script_dir.parent,
             timeout=120,
         )
@@ -98,38 +151,36 @@ def _offline(script_dir: Path, args: list[str]) -> str:
     return res.out
 
 
-def _chunks(sql: str) -> dict[tuple[str, str], str]:
-    """Split offline output at Alembic's ``-- Running`` markers: (from, to) -> SQL."""
+def _chunks(sql: str) -> dict[tuple[str, str, str], str]:
+    """Split offline output at Alembic's ``-- Running`` markers: (direction, from, to) -> SQL."""
     marks = list(_MARK.finditer(sql))
-    out: dict[tuple[str, str], str] = {}
+    out: dict[tuple[str, str, str], str] = {}
     for i, m in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(sql)
         body = _BOOKKEEPING.sub("", sql[m.end() : end]).strip()
-        out[(m.group(2), m.group(3))] = body + "\n" if body else ""
+        out[(m.group(1), m.group(2), m.group(3))] = body + "\n" if body else ""
     return out
 
 
 def alembic_set(directory: Path, root: Path) -> MigrationSet:
     """The Alembic revisions under ``directory`` with their offline up and down SQL."""
-    script_dir, _ = _script_location(directory)
+    script_dir, user_ini = _script_location(directory)
     versions = script_dir / "versions"
     if not versions.is_dir():
         raise InputError(f"{script_dir}: no versions/ directory; is this an Alembic project?")
     graph = read_graph(versions)
     tops = heads(graph)
-    ups: dict[tuple[str, str], str] = {}
-    downs: dict[tuple[str, str], str] = {}
+    chunks: dict[tuple[str, str, str], str] = {}
     if graph:
-        ups = _chunks(_offline(script_dir, ["upgrade", "heads"]))
-        for head in tops:
-            downs.update(_chunks(_offline(script_dir, ["downgrade", f"{head}:base"])))
+        commands = [["upgrade", "heads"], *(["downgrade", f"{head}:base"] for head in tops)]
+        chunks = _chunks(_offline(script_dir, commands, user_ini))
     ordered = _topological(graph)
     migrations = []
     for index, rev in enumerate(ordered):
         path, parents = graph[rev]
         parent = ",".join(parents)
-        up_sql = next((v for (a, b), v in ups.items() if b == rev), "")
-        down_sql = next((v for (a, b), v in downs.items() if a == rev), "")
+        up_sql = next((v for (d, _, b), v in chunks.items() if d == "upgrade" and b == rev), "")
+        down_sql = next((v for (d, a, _), v in chunks.items() if d == "downgrade" and a == rev), "")
         migrations.append(
             Migration(
                 f"{index + 1:04d}-{rev}",
