@@ -142,3 +142,25 @@ def test_alembic_round_trip_uses_the_offline_sql(tmp_path: Path, pg_admin_url: s
     found = {f.path: [x.check for x in f.findings] for f in result.files}
     # The down drops an unrelated column and leaves plan behind: caught, on the version script.
     assert found["db/migrations/versions/r002_change.py"].count("down-mismatch") == 1
+
+
+def test_without_a_url_a_throwaway_server_is_started(tmp_path: Path, pg_server: object) -> None:
+    # pg_server only guarantees the binaries exist; verify starts and stops its own server.
+    _write(
+        tmp_path,
+        {
+            "001_init.up.sql": BASE,
+            "002_rw.up.sql": "ALTER TABLE orders ADD COLUMN at timestamptz"
+            " DEFAULT clock_timestamp();\n",
+            "002_rw.down.sql": "ALTER TABLE orders DROP COLUMN at;\n",
+        },
+    )
+    settings = Settings(paths=("migrations",))
+    result = verify(tmp_path, check(tmp_path, settings), settings=settings)
+    found = {f.path: sorted(x.check for x in f.findings) for f in result.files}
+    assert found["migrations/002_rw.up.sql"] == [
+        "lock-timeout",
+        "table-rewrite",
+        "volatile-default",
+    ]
+    assert "migrations/002_rw.down.sql" not in found

@@ -59,6 +59,7 @@ def _libpq(url: str) -> str:
 def _database(server_url: str | None) -> Iterator[str]:
     """A fresh, empty database we may wreck, dropped afterwards."""
     import psycopg
+    from psycopg.conninfo import make_conninfo
 
     from changegate.adapters.pgserver import start_pg
 
@@ -68,9 +69,8 @@ def _database(server_url: str | None) -> Iterator[str]:
     try:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
-        base, _, _ = admin.rpartition("/")
         try:
-            yield f"{base}/{name}"
+            yield make_conninfo(admin, dbname=name)
         finally:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
