@@ -72,8 +72,9 @@ def log_cmd(
     table = Table(show_lines=False)
     table.add_column("seq", justify="right", no_wrap=True)
     table.add_column("time (UTC)", no_wrap=True)
-    for col, width in (("actor", 18), ("action", 16), ("subject", 12)):
-        table.add_column(col, overflow="fold", min_width=width)
+    table.add_column("actor", overflow="fold", min_width=18)
+    table.add_column("action", overflow="fold", min_width=26)
+    table.add_column("subject", overflow="ellipsis", no_wrap=True, max_width=20)
     table.add_column("payload", overflow="ellipsis", no_wrap=True, max_width=60)
     for e in events:
         ts = e.ts[:19].replace("T", " ")

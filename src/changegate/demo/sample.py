@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import string
 from pathlib import Path
 
 FILES: dict[str, str] = {
@@ -32,6 +34,14 @@ FILES: dict[str, str] = {
         "    assert body == [b'ok'] and seen['status'].startswith('200')\n"
     ),
 }
+
+
+def fake_token(
+    prefix: str, length: int, alphabet: str = string.ascii_letters + string.digits
+) -> str:
+    """A random value in a provider's token shape: never a live credential."""
+    rng = secrets.SystemRandom()
+    return prefix + "".join(rng.choice(alphabet) for _ in range(length))
 
 
 def write(root: Path) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -98,6 +99,100 @@ class Demo:
         finally:
             path.write_text(good)
 
+    def sh(self, command: str, env: dict[str, str] | None = None) -> None:
+        """Run a shell command as the person would, showing it (its output goes to the screen)."""
+        import subprocess
+
+        self.say(f"\n[bold cyan]$ {command}[/]")
+        full = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+            **(env or {}),
+        }
+        subprocess.run(command, shell=True, cwd=self.root, env=full, check=False)
+
+    def secrets(self) -> None:
+        from changegate.app import App
+        from changegate.workflows.secrets import leaks
+
+        self.step("Every developer's commits are scanned before they exist")
+        self.run("hook", "install")
+        token = sample.fake_token("ghp_", 36)
+        (self.root / "orders" / "github.py").write_text(f'TOKEN = "{token}"\n')
+        self.git("add", "orders/github.py")
+        self.sh("git commit -q -m 'Call the GitHub API'")
+        if not self.git.raw("diff", "--cached", "--quiet").ok:
+            self.say("the commit was blocked; the token never entered history")
+        else:
+            raise DemoFailed("the pre-commit hook let a GitHub token through")
+        (self.root / "orders" / "github.py").write_text(
+            'import os\n\nTOKEN = os.environ["GITHUB_TOKEN"]\n'
+        )
+        self.git("add", "orders/github.py")
+        self.git("commit", "-q", "-m", "Call the GitHub API (token from the environment)")
+
+        self.step("What leaked before adoption: scan the whole history")
+        aws = sample.fake_token("AKIA", 16, alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        (self.root / "deploy.env").write_text(f"AWS_ACCESS_KEY_ID={aws}\nREGION=eu-west-1\n")
+        self.git("add", "deploy.env")
+        self.git("commit", "-q", "--no-verify", "-m", "deploy settings (before changegate)")
+        (self.root / "deploy.env").write_text("REGION=eu-west-1\n")
+        self.git("commit", "-q", "-am", "remove the key from deploy.env")
+        self.say(
+            "(an AWS key was committed earlier and 'removed' in a later commit: it is "
+            "still in history)"
+        )
+        self.run("scan", "--history", expect=1)
+        self.run("secrets", "list", expect=1)
+        app = App(root=self.root, git=self.git)
+        try:
+            fp = next(fp for fp, leak in leaks(app).items() if leak.is_open)[:16]
+        finally:
+            app.close()
+
+        self.step("The leak closes only when rotated and gone from every ref")
+        self.run("secrets", "rotated", fp, "--note", "key deactivated in IAM, replaced: INC-7")
+        self.run("secrets", "purge-check", fp, expect=1)
+        self.sh(
+            "printf '%s==>REMOVED-SECRET\\n' \"$LEAKED_SECRET\" > /tmp/changegate-replace.txt"
+            " && git filter-repo --replace-text /tmp/changegate-replace.txt --force --quiet"
+            " && rm /tmp/changegate-replace.txt",
+            env={"LEAKED_SECRET": aws},
+        )
+        self.run("secrets", "purge-check", fp)
+        self.run("secrets", "list")
+
+    def migrations(self) -> None:
+        from changegate.adapters.pgserver import find_pg_binary
+
+        self.step("A destructive migration without a rollback path is blocked")
+        up = self.root / "migrations" / "0002_drop_customer.up.sql"
+        up.write_text("ALTER TABLE orders DROP COLUMN customer;\n")
+        self.run("migrations", "check", "--base", "HEAD", expect=1)
+
+        self.step("With a backup note and a down migration it passes, verified on PostgreSQL")
+        up.write_text(
+            "-- backup: customers copied to orders_customer_backup; the down migration "
+            "restores them\n"
+            "SET lock_timeout = '5s';\n"
+            "CREATE TABLE orders_customer_backup AS SELECT id, customer FROM orders;\n"
+            "ALTER TABLE orders DROP COLUMN customer;\n"
+        )
+        (self.root / "migrations" / "0002_drop_customer.down.sql").write_text(
+            "ALTER TABLE orders ADD COLUMN customer text;\n"
+            "UPDATE orders o SET customer = b.customer FROM orders_customer_backup b "
+            "WHERE b.id = o.id;\n"
+            "ALTER TABLE orders ALTER COLUMN customer SET NOT NULL;\n"
+            "DROP TABLE orders_customer_backup;\n"
+        )
+        if find_pg_binary("initdb") and find_pg_binary("pg_ctl"):
+            self.run("migrations", "check", "--base", "HEAD", "--verify")
+        else:
+            self.say("(PostgreSQL binaries not found: static check only)")
+            self.run("migrations", "check", "--base", "HEAD")
+        self.git("add", "migrations")
+        self.git("commit", "-q", "-m", "Drop orders.customer (backed up, reversible)")
+
     def record_and_checkpoint(self) -> None:
         self.step(
             "Every event is appended to the hash-chained ledger; a signed checkpoint "
@@ -152,6 +247,8 @@ def run_demo(directory: Path | None, keep: bool, say: Say) -> Path:
             demo.setup_repo()
             demo.adopt()
             demo.show_bad_policy()
+            demo.secrets()
+            demo.migrations()
             demo.record_and_checkpoint()
             demo.tamper()
     finally:

@@ -168,11 +168,14 @@ def purge_check(app: App, fp: str) -> PurgeResult:
         {"clean": not hits, "refs": refs, "commits": commits, "paths": paths},
     )
     command = ""
+    remote = (app.git("remote").split() or ["<remote>"])[0]
     if hits:
         command = (
             "printf '%s==>REMOVED-SECRET\\n' \"$LEAKED_SECRET\" > /tmp/changegate-replace.txt && "
             "git filter-repo --replace-text /tmp/changegate-replace.txt --force && "
             "rm /tmp/changegate-replace.txt  # then: git push --force "
+            + remote
+            + " "
             + " ".join(
                 shlex.quote(r.removeprefix("refs/heads/"))
                 for r in refs
