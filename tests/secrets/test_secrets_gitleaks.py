@@ -163,3 +163,13 @@ def test_unsupported_parts_are_said_in_results(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("hello\n")
     result = scan_paths([tmp_path / "a.txt"], Scanner(load_rules(tmp_path), TEST_KEY))
     assert any("pem-files" in n and "path-only" in n for n in result.notes)
+
+
+def test_extend_path_inherits_a_shared_config(tmp_path: Path) -> None:
+    (tmp_path / "org.toml").write_text(
+        "[extend]\nuseDefault = true\n[[rules]]\nid = 'acme-internal'\n"
+        "regex = '''(acme_[0-9a-f]{32})'''\n"
+    )
+    write(tmp_path, "[extend]\npath = 'org.toml'\ndisabledRules = ['npm-token']\n")
+    text = f"A = '{INTERNAL}'\nB = 'npm_{rand(RNG, 'a', 36)}'\nC = '{GHP}'\n"
+    assert scan(tmp_path, text) == [("acme-internal", 1), ("github-pat", 3)]
