@@ -39,58 +39,16 @@ class _Lazy:
         return self._get().match(text)
 
 
+# fmt: off
 _PLACEHOLDER_WORDS = (
-    "example",
-    "sample",
-    "dummy",
-    "placeholder",
-    "your_",
-    "your-",
-    "yourkey",
-    "yourtoken",
-    "yourpass",
-    "yoursecret",
-    "changeme",
-    "change_me",
-    "change-me",
-    "replace",
-    "insert",
-    "redacted",
-    "fake",
-    "foobar",
-    "notreal",
-    "not_real",
-    "not-real",
-    "not-a-real",
-    "not_a_real",
-    "xxxx",
-    "****",
-    "....",
-    "<",
-    ">",
-    "secret_here",
-    "token_here",
-    "key_here",
-    "todo",
-    "...",
-    "password",
-    "passwd",
-    "fixme",
-    "mysecret",
-    "my_secret",
-    "my-secret",
-    "supersecret",
-    "s3cr3t",
-    "hunter2",
-    "letmein",
-    "qwerty",
-    "lorem",
-    "ipsum",
-    "test_key",
-    "testkey",
-    "testtoken",
-    "test_token",
+    "example", "sample", "dummy", "placeholder", "your_", "your-", "yourkey", "yourtoken",
+    "yourpass", "yoursecret", "changeme", "change_me", "change-me", "replace", "insert",
+    "redacted", "fake", "foobar", "notreal", "not_real", "not-real", "not-a-real", "not_a_real",
+    "xxxx", "****", "....", "<", ">", "secret_here", "token_here", "key_here", "todo", "...",
+    "fixme", "mysecret", "my_secret", "my-secret", "supersecret", "s3cr3t", "hunter2", "letmein",
+    "qwerty", "lorem", "ipsum", "test_key", "testkey", "testtoken", "test_token",
 )
+# fmt: on
 _TEMPLATE = ("${", "{{", "}}", "#{", "$(", "%(", "%s", "{0}", "<%", "@@", "[[", "]]")
 _SEQUENCES = ("0123456789", "1234567890", "abcdefghij", "ABCDEFGHIJ", "9876543210", "qwertyuiop")
 
@@ -266,7 +224,7 @@ def reject_generic(value: str, name: str, line: str, path: str, *, quoted: bool 
     if f"::{name}" in line:
         return True  # a type name used as a key (AWS::ApiGateway::ApiKey), not a variable
     low = value.lower()
-    if "token" in low or "secret" in low or "arn:" in low or '\\"' in value:
+    if "token" in low or "secret" in low or "passw" in low or "arn:" in low or '\\"' in value:
         return True  # "import-token-…", an ARN, escaped JSON: a description, not a secret
     if value.startswith("[") and value.endswith("]"):
         return True  # [Password]
