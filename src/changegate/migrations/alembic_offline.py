@@ -84,12 +84,25 @@ def _script_location(directory: Path) -> tuple[Path, Path | None]:
 
 
 # One interpreter for every offline command: Alembic's import dominates the cost.
-_RUNNER = (
-    "import json, sys\n"
-    "from alembic.config import main\n"
-    "for args in json.loads(sys.argv[1]):\n"
-    "    main(argv=args)\n"
-)
+# A command that fails (a revision reading the database cannot render offline)
+# is reported between markers and does not stop the others.
+_RUNNER = """\
+import json, sys
+from alembic import command
+from alembic.config import Config
+ini, commands = sys.argv[1], json.loads(sys.argv[2])
+for n, (name, rev) in enumerate(commands):
+    print(f"-- changegate:begin {n}", flush=True)
+    try:
+        getattr(command, name)(Config(ini), rev, sql=True)
+    except Exception as exc:
+        sys.stdout.flush()
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"-- changegate:failed {type(exc).__name__}: {first}", flush=True)
+    sys.stdout.flush()
+"""
+_BEGIN = re.compile(r"^-- changegate:begin \d+\n", re.M)
+_FAILED = re.compile(r"^-- changegate:failed (.*)$", re.M)
 
 
 _LOGGING = """
@@ -132,23 +145,28 @@ def _ini_text(script_dir: Path, user_ini: Path | None) -> str:
     return out.getvalue()
 
 
-def _offline(script_dir: Path, commands: list[list[str]], user_ini: Path | None = None) -> str:
-    """stdout of ``alembic <command> --sql`` for each command, in one process."""
+def _offline(
+    script_dir: Path, commands: list[tuple[str, str]], user_ini: Path | None = None
+) -> list[tuple[str, str | None]]:
+    """(SQL, error or None) of ``alembic <name> <rev> --sql`` per command, in one process."""
     import json
 
     with tempfile.TemporaryDirectory(prefix="changegate-alembic-") as tmp:
         ini = Path(tmp) / "alembic.ini"
         ini.write_text(_ini_text(script_dir, user_ini))
-        argv = [["-c", str(ini), *command, "--sql"] for command in commands]
         res = run(
-            [sys.executable, "-c", _RUNNER, json.dumps(argv)],
+            [sys.executable, "-c", _RUNNER, str(ini), json.dumps(commands)],
             cwd=script_dir.parent,
-            timeout=120,
+            timeout=300,
         )
     if not res.ok:
         last = (res.err.strip() or res.out.strip() or "failed").splitlines()[-1]
         raise InputError(f"{script_dir}: alembic offline mode failed: {last}")
-    return res.out
+    results: list[tuple[str, str | None]] = []
+    for part in _BEGIN.split(res.out)[1:]:
+        failed = _FAILED.search(part)
+        results.append((part[: failed.start()], failed.group(1)) if failed else (part, None))
+    return results
 
 
 def _chunks(sql: str) -> dict[tuple[str, str, str], str]:
@@ -170,11 +188,8 @@ def alembic_set(directory: Path, root: Path) -> MigrationSet:
         raise InputError(f"{script_dir}: no versions/ directory; is this an Alembic project?")
     graph = read_graph(versions)
     tops = heads(graph)
-    chunks: dict[tuple[str, str, str], str] = {}
-    if graph:
-        commands = [["upgrade", "heads"], *(["downgrade", f"{head}:base"] for head in tops)]
-        chunks = _chunks(_offline(script_dir, commands, user_ini))
     ordered = _topological(graph)
+    chunks, problems = _render(script_dir, user_ini, graph, ordered, tops)
     migrations = []
     for index, rev in enumerate(ordered):
         path, parents = graph[rev]
@@ -185,14 +200,56 @@ def alembic_set(directory: Path, root: Path) -> MigrationSet:
             Migration(
                 f"{index + 1:04d}-{rev}",
                 f"{rev} (down: {parent or 'base'})",
-                Script(path, up_sql, True, generated=True),
-                Script(path, down_sql, True, generated=True),
+                Script(path, up_sql, True, generated=True, problem=problems.get(("up", rev))),
+                Script(path, down_sql, True, generated=True, problem=problems.get(("down", rev))),
                 "alembic",
                 (_rel(path, root),),
             )
         )
     graph_edges = {rev: downs_ for rev, (_, downs_) in graph.items()}
     return MigrationSet(directory, "alembic", tuple(migrations), graph_edges)
+
+
+def _render(
+    script_dir: Path,
+    user_ini: Path | None,
+    graph: dict[str, tuple[Path, tuple[str, ...]]],
+    ordered: list[str],
+    tops: list[str],
+) -> tuple[dict[tuple[str, str, str], str], dict[tuple[str, str], str]]:
+    """Offline SQL chunks for every revision, and why some could not be rendered.
+
+    The whole history renders in one go when it can; when one revision cannot
+    (it reads the database), each revision is rendered on its own so only that
+    one goes unchecked.
+    """
+    chunks: dict[tuple[str, str, str], str] = {}
+    problems: dict[tuple[str, str], str] = {}
+    if not graph:
+        return chunks, problems
+    commands = [("upgrade", "heads"), *(("downgrade", f"{head}:base") for head in tops)]
+    results = _offline(script_dir, commands, user_ini)
+    if all(err is None for _, err in results):
+        for sql, _ in results:
+            chunks.update(_chunks(sql))
+        return chunks, problems
+    commands = []
+    for rev in ordered:
+        parents = graph[rev][1]
+        commands.append(("upgrade", f"{parents[0]}:{rev}" if parents else rev))
+        commands.append(("downgrade", f"{rev}:{parents[0] if parents else 'base'}"))
+    results = _offline(script_dir, commands, user_ini)
+    for (name, _), (sql, err), rev in zip(
+        commands, results, [r for r in ordered for _ in (0, 1)], strict=True
+    ):
+        if err is None:
+            chunks.update(_chunks(sql))
+        else:
+            problems[("up" if name == "upgrade" else "down", rev)] = err
+    if len(problems) == len(commands):
+        first = next(iter(problems.values()))
+        raise InputError(f"{script_dir}: alembic offline mode failed: {first}")
+    return chunks, problems
 
 
 def _rel(path: Path, root: Path) -> Path:

@@ -84,6 +84,11 @@ def _check_set(
         up_path = _rel(mig.up.path, root)
         report = result.file(up_path)
         findings = [_locate(f, mig) for f in _merge(parsed.findings)]
+        if mig.up.problem:
+            findings = [finding("offline-unavailable", 1, mig.up.problem)]
+        elif mig.up.generated:
+            # A revision without SQL (a merge point, a data-only no-op) is normal in Alembic.
+            findings = [f for f in findings if f.check != "empty-file"]
         directives = _directives(mig)
         destructive_hits = [h for h in outcome.hits if RULES[h.check].category == "destructive"]
         report.destructive = bool(destructive_hits)
@@ -120,6 +125,8 @@ def _directives(mig: Migration) -> Directives:
 
 def _has_rollback(mig: Migration, directives: Directives) -> bool:
     """A non-empty down/undo script or an inline rollback/backup note."""
+    if mig.down is not None and mig.down.problem:
+        return True  # a downgrade exists but reads the database; it cannot be judged here
     return directives.has_rollback_note or (mig.down is not None and not is_empty(mig.down.text))
 
 

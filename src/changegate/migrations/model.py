@@ -33,6 +33,8 @@ class Script:
     # For generated SQL (Alembic offline mode) lines refer to the generated text,
     # so findings point at line 1 of the source file instead.
     generated: bool = False
+    # Why the SQL could not be obtained (Alembic offline mode failed for this revision).
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
