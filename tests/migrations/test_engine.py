@@ -200,3 +200,24 @@ def test_alembic_findings_point_into_the_version_script(tmp_path: Path) -> None:
     drop = next(f for f in report.findings if f.check == "drop-column")
     assert "DROP COLUMN name" in source[drop.line - 1]
     assert "[offline SQL line 1]" in drop.message
+
+
+def test_alembic_revision_reading_the_database_is_reported_not_fatal(tmp_path: Path) -> None:
+    from .corpus import Case, _alembic_script, write_case
+
+    reads_db = (
+        "from alembic import op\nimport sqlalchemy as sa\n\nrevision = 'r003'\n"
+        "down_revision = 'r002'\n\n\ndef upgrade():\n"
+        "    n = op.get_bind().execute(sa.text('SELECT count(*) FROM users')).fetchone()\n"
+        "    op.execute('DELETE FROM orders')\n\n\ndef downgrade():\n    pass\n"
+    )
+    extra = {
+        "versions/r003_count.py": reads_db,
+        "versions/r004_drop.py": _alembic_script("r004", "r003", "DROP TABLE orders", None),
+    }
+    write_case(Case("a", "alembic", "SELECT 1", None, False, False, extra=extra), tmp_path)
+    result = check(tmp_path)
+    found = {Path(f.path).name: sorted(x.check for x in f.findings) for f in result.files}
+    assert found["r003_count.py"] == ["offline-unavailable"]
+    assert found["r004_drop.py"] == ["drop-table", "lock-timeout", "rollback-missing"]
+    assert found["r002_change.py"] == []

@@ -209,6 +209,14 @@ _RULES = [
         "empty-file", "input", "warning", "migration without statements", "delete it or fill it in"
     ),
     Rule(
+        "offline-unavailable",
+        "input",
+        "warning",
+        "Alembic offline mode cannot render this revision (it reads the database), so it"
+        " was not checked",
+        "review it by hand, or keep data-dependent logic out of schema migrations",
+    ),
+    Rule(
         "suppression-without-reason",
         "input",
         "warning",
