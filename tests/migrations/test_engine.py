@@ -221,3 +221,22 @@ def test_alembic_revision_reading_the_database_is_reported_not_fatal(tmp_path: P
     assert found["r003_count.py"] == ["offline-unavailable"]
     assert found["r004_drop.py"] == ["drop-table", "lock-timeout", "rollback-missing"]
     assert found["r002_change.py"] == []
+
+
+def test_where_clauses_that_match_every_row_are_unscoped(tmp_path: Path) -> None:
+    _set(
+        tmp_path,
+        {
+            "002_a.sql": "DELETE FROM users WHERE true;\n",
+            "003_b.sql": "UPDATE users SET age = 1 WHERE 1 = 1 AND true;\n",
+            "004_c.sql": "CREATE TABLE t (id int);\nUPDATE users SET age = t.id FROM t;\n",
+            "005_d.sql": "DELETE FROM users WHERE age = 1;\n"
+            "UPDATE users SET age = 2 WHERE 'a' = name;\n",
+        },
+    )
+    found = _findings(tmp_path)
+    checks = {path: [c for c, _, _ in f] for path, f in found.items()}
+    assert checks["migrations/002_a.sql"] == ["unscoped-delete", "rollback-missing"]
+    assert checks["migrations/003_b.sql"] == ["unscoped-update", "rollback-missing"]
+    assert checks["migrations/004_c.sql"] == ["unscoped-update", "rollback-missing"]
+    assert found["migrations/005_d.sql"] == []

@@ -112,3 +112,11 @@ def test_tables_created_by_unreleased_migrations_are_still_empty(repo: Path) -> 
     found = _paths(check(repo, SETTINGS, base="main"))
     assert found["db/007_i.up.sql"] == []
     assert found["db/008_u.up.sql"] == ["index-not-concurrent"]
+
+
+def test_project_in_a_subdirectory_of_the_repository(repo: Path) -> None:
+    _commit(repo, {f"service/{k}": v for k, v in BASE.items()})
+    (repo / "service/db/005_orders.up.sql").write_text("CREATE TABLE orders (id int);\n")
+    (repo / "service/db/006_new.up.sql").write_text("SELECT 1;\n")
+    found = _paths(check(repo / "service", SETTINGS, base="main"))
+    assert found == {"db/005_orders.up.sql": ["modified-migration"], "db/006_new.up.sql": []}

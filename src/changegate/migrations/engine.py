@@ -42,7 +42,9 @@ def check(
     root = Path(root)
     if sets is None:
         sets = discover(root, settings.paths, settings.format)
-    git = Git(root) if base else None
+    # The top of the work tree, even when ``root`` is a sub-directory of it: paths
+    # given to ``git show REV:PATH`` are relative to the top.
+    git = Git.discover(root) if base else None
     if git is not None and base is not None:
         git.rev_parse(base)  # an unknown base is bad input before any work
     result = CheckResult()

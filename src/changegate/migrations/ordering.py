@@ -50,7 +50,8 @@ def check_ordering(
                 continue
             at_base = True
             if old != source.read_bytes():
-                result.findings[rel].append(finding("modified-migration", 1, rel))
+                shown = _rel(source, root)
+                result.findings[shown].append(finding("modified-migration", 1, shown))
                 result.new.add(id(mig))
         if at_base:
             merged.append(mig)

@@ -119,6 +119,26 @@ def _no_rewrite(old: TypeDesc, new: TypeDesc) -> bool:
     return o == n == "numeric" and widening(old, new) and (om[1:] == nm[1:])
 
 
+def _every_row(where: Any) -> bool:
+    """No WHERE, or one that is always true (``WHERE true``, ``WHERE 1 = 1``)."""
+    from pglast import ast
+
+    if where is None:
+        return True
+    if isinstance(where, ast.A_Const):
+        return getattr(where.val, "boolval", False) is True
+    if isinstance(where, ast.A_Expr) and isinstance(where.lexpr, ast.A_Const):
+        op = [n.sval for n in where.name or ()]
+        return (
+            op == ["="]
+            and isinstance(where.rexpr, ast.A_Const)
+            and (repr(where.lexpr.val) == repr(where.rexpr.val))
+        )
+    if isinstance(where, ast.BoolExpr) and where.boolop == 0:  # AND of always-true terms
+        return all(_every_row(arg) for arg in where.args or ())
+    return False
+
+
 class Checker:
     """Walks one migration's statements in order, remembering what it created."""
 
@@ -219,12 +239,13 @@ class Checker:
 
     def _delete(self, node: Any, stmt: Statement) -> None:
         table = _rel(node.relation)
-        if node.whereClause is None and self.existing(table):
+        if _every_row(node.whereClause) and self.existing(table):
             self.hit("unscoped-delete", stmt.line, f"DELETE FROM {table}")
 
     def _update(self, node: Any, stmt: Statement) -> None:
         table = _rel(node.relation)
-        if node.whereClause is None and node.fromClause is None and self.existing(table):
+        # A FROM list without WHERE joins every row, so it scopes nothing.
+        if _every_row(node.whereClause) and self.existing(table):
             self.hit("unscoped-update", stmt.line, f"UPDATE {table}")
 
     def _select(self, node: Any, stmt: Statement) -> None:
