@@ -240,3 +240,28 @@ def test_where_clauses_that_match_every_row_are_unscoped(tmp_path: Path) -> None
     assert checks["migrations/003_b.sql"] == ["unscoped-update", "rollback-missing"]
     assert checks["migrations/004_c.sql"] == ["unscoped-update", "rollback-missing"]
     assert found["migrations/005_d.sql"] == []
+
+
+def test_rollback_path_cannot_be_waived_or_faked(tmp_path: Path) -> None:
+    drop = "SET lock_timeout = '1s';\nALTER TABLE users DROP COLUMN age;\n"
+    _set(
+        tmp_path,
+        {
+            "002_a.sql": "-- changegate: allow rollback-missing reason: we are brave\n" + drop,
+            "003_b.sql": "-- rollback: none\n" + drop.replace("age", "name"),
+            "004_c.sql": "-- backup: n/a\n" + drop.replace("age", "email"),
+            "005_d.sql": "-- rollback: re-add the column and restore from users_bak (pg_dump)\n"
+            "ALTER TABLE users ADD COLUMN tmp int;\n"
+            "SET lock_timeout = '1s';\nALTER TABLE users DROP COLUMN tmp;\n",
+        },
+    )
+    result = check(tmp_path, Settings(paths=("migrations",)))
+    blocked = {f.path: f.blocked for f in result.files}
+    assert blocked == {
+        "migrations/001_init.sql": False,
+        "migrations/002_a.sql": True,
+        "migrations/003_b.sql": True,
+        "migrations/004_c.sql": True,
+        "migrations/005_d.sql": False,
+    }
+    assert result.suppressions == []

@@ -39,6 +39,15 @@ class Directives:
         return bool(self.notes)
 
 
+_EMPTY_NOTES = {"none", "n/a", "na", "no", "nothing", "todo", "tbd", "-", "--", "?", "tba"}
+
+
+def _says_something(note: str) -> bool:
+    """A note that only says there is no plan is no rollback path."""
+    text = note.strip().strip(".!").lower()
+    return len(text) >= 3 and text not in _EMPTY_NOTES
+
+
 def read_directives(text: str) -> Directives:
     """Every directive in ``text``; unknown ``changegate:`` comments are ignored."""
     found = Directives()
@@ -46,7 +55,7 @@ def read_directives(text: str) -> Directives:
         if "--" not in line and "#" not in line:
             continue
         note = _NOTE.search(line)
-        if note and len(note.group(2).strip()) >= 3:
+        if note and _says_something(note.group(2)):
             found.notes.append((number, note.group(1).lower(), note.group(2).strip()))
         if _CONTRACT.search(line):
             found.contract = True

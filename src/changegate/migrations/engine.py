@@ -196,7 +196,9 @@ def _finish(
         if f.check in settings.disabled:
             continue
         allow = allowed.get(f.check) or allowed.get("all")
-        if allow is not None and RULES[f.check].category not in ("input", "ordering"):
+        # Bad input, ordering and a missing rollback path are fixed, not waived: the
+        # policy blocks destructive migrations without a rollback or backup note.
+        if allow is not None and RULES[f.check].category not in ("input", "ordering", "rollback"):
             result.suppressions.append(Suppression(report.path, allow.line, f.check, allow.reason))
             continue
         severity = settings.severities.get(f.check)
