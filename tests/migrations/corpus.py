@@ -244,6 +244,22 @@ def build_cases() -> list[Case]:
     for i, (name, up) in enumerate(HAZARDS):
         fmt = formats[(i + 1) % len(formats)]
         cases.append(Case(f"hazard-{name}-{fmt}", fmt, up, "SELECT 1;\n", False, False))
+    noted = _alembic_script("r002", "r001", "DROP TABLE orders", None).replace(
+        "def upgrade():",
+        "def upgrade():\n    # backup: orders copied to archive.orders by the"
+        " nightly dump; restore with pg_restore -t orders",
+    )
+    cases.append(
+        Case(
+            "drop_table-alembic-python-backup-note",
+            "alembic",
+            "",
+            None,
+            True,
+            False,
+            extra={"versions/r002_change.py": noted},
+        )
+    )
     cases += [
         Case(
             "syntax-golang",

@@ -24,6 +24,9 @@ def test_corpus_covers_every_format_and_kind() -> None:
     assert any(c.destructive and c.blocked for c in CASES)
     assert any(c.destructive and not c.blocked for c in CASES)
     assert sum(not c.destructive and not c.blocked for c in CASES) >= 15
+    for fmt in formats:
+        kinds = {(c.destructive, c.blocked) for c in CASES if c.format == fmt}
+        assert {(True, True), (True, False), (False, False)} <= kinds, fmt
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -51,3 +51,13 @@ def test_sarif_log_is_2_1_0_with_rules_and_locations(tmp_path: Path) -> None:
     uri = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "m/002_b.sql"
     json.dumps(sarif)
+
+
+def test_text_lines_link_to_files_and_end_with_the_verdict(tmp_path: Path) -> None:
+    from changegate.migrations import to_text
+
+    lines = to_text(_result(tmp_path)).splitlines()
+    assert lines[0].startswith("m/002_b.sql:2: warning [drop-column] DROP COLUMN t.a;")
+    assert lines[0].endswith("(lines 2, 3)")
+    assert lines[1].startswith("m/002_b.sql:2: error [rollback-missing]")
+    assert lines[-1] == "BLOCKED: 2 migration file(s), 1 destructive, 1 blocked"

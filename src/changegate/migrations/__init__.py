@@ -24,7 +24,7 @@ Public API (everything else in this package is internal):
     up runs again. Adds findings to ``result`` and returns it. Raises
     ``EnvironmentProblem`` when no server can be started or reached.
 
-``to_dict(result)`` / ``to_json(result)`` / ``to_sarif(result)``
+``to_dict(result)`` / ``to_json(result)`` / ``to_sarif(result)`` / ``to_text(result)``
     Pure renderers. ``to_dict`` gives ``{"blocked", "files": [{"path",
     "destructive", "blocked", "findings": [{"check", "severity", "line",
     "message"}]}]}`` plus ``suppressions`` (record each in the ledger as an
@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from changegate.migrations.discovery import discover
     from changegate.migrations.dynamic import verify
     from changegate.migrations.engine import check
-    from changegate.migrations.report import to_dict, to_json, to_sarif
+    from changegate.migrations.report import to_dict, to_json, to_sarif, to_text
     from changegate.migrations.rules import RULES
 
 _LAZY = {
@@ -69,6 +69,7 @@ _LAZY = {
     "to_dict": "changegate.migrations.report",
     "to_json": "changegate.migrations.report",
     "to_sarif": "changegate.migrations.report",
+    "to_text": "changegate.migrations.report",
     "RULES": "changegate.migrations.rules",
     "verify": "changegate.migrations.dynamic",
 }
@@ -90,6 +91,7 @@ __all__ = [
     "to_dict",
     "to_json",
     "to_sarif",
+    "to_text",
     "verify",
 ]
 

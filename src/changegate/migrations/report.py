@@ -65,6 +65,27 @@ def to_json(result: CheckResult) -> str:
     return json.dumps(to_dict(result), indent=2, sort_keys=False)
 
 
+def to_text(result: CheckResult) -> str:
+    """One ``path:line: severity [check] message`` line per finding, then the verdict.
+
+    The shape compilers and linters print, so editors and CI logs link the lines.
+    """
+    out = []
+    for report in result.files:
+        for f in sorted(report.findings, key=lambda x: x.line):
+            more = f" (lines {', '.join(map(str, f.lines))})" if len(f.lines) > 1 else ""
+            out.append(f"{report.path}:{f.line}: {f.severity} [{f.check}] {f.message}{more}")
+    for s in result.suppressions:
+        out.append(f"{s.path}:{s.line}: allowed [{s.check}] {s.reason}")
+    destructive = sum(1 for f in result.files if f.destructive)
+    verdict = "BLOCKED" if result.blocked else "ok"
+    out.append(
+        f"{verdict}: {len(result.files)} migration file(s), {destructive} destructive, "
+        f"{sum(1 for f in result.files if f.blocked)} blocked"
+    )
+    return "\n".join(out) + "\n"
+
+
 def to_sarif(result: CheckResult, tool_version: str = "0.1.0") -> dict[str, Any]:
     """A SARIF 2.1.0 log with one run; rules are the checks that fired."""
     used = sorted({f.check for report in result.files for f in report.findings})
