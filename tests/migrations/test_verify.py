@@ -164,3 +164,30 @@ def test_without_a_url_a_throwaway_server_is_started(tmp_path: Path, pg_server: 
         "volatile-default",
     ]
     assert "migrations/002_rw.down.sql" not in found
+
+
+def test_unreachable_server_is_an_environment_problem(tmp_path: Path) -> None:
+    from changegate.adapters.pgserver import free_port
+    from changegate.errors import EnvironmentProblem
+
+    _write(tmp_path, {"001_init.up.sql": BASE})
+    settings = Settings(paths=("migrations",))
+    url = f"postgresql://nobody@127.0.0.1:{free_port()}/postgres"
+    with pytest.raises(EnvironmentProblem, match="cannot create a scratch database"):
+        verify(tmp_path, check(tmp_path, settings), settings=settings, server_url=url)
+
+
+def test_percent_signs_and_dollar_quotes_are_sent_as_written(
+    tmp_path: Path, pg_admin_url: str
+) -> None:
+    _write(
+        tmp_path,
+        {
+            "001_init.up.sql": BASE,
+            "002_data.up.sql": "UPDATE orders SET note = 'a%b' WHERE note LIKE '%x%';\n"
+            "DO $$ BEGIN PERFORM 1; END $$;\n",
+            "002_data.down.sql": "SELECT '%s';\n",
+        },
+    )
+    found, _ = _run(tmp_path, pg_admin_url)
+    assert found["migrations/002_data.up.sql"] == []

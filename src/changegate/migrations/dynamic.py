@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from changegate.errors import EnvironmentProblem
 from changegate.migrations.catalog import Dump, diff, dump
 from changegate.migrations.model import (
     CheckResult,
@@ -67,8 +68,15 @@ def _database(server_url: str | None) -> Iterator[str]:
     admin = server.dsn() if server is not None else _libpq(str(server_url))
     name = f"changegate_verify_{uuid.uuid4().hex[:10]}"
     try:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+        except psycopg.Error as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise EnvironmentProblem(
+                f"cannot create a scratch database for --verify: {first}; give the URL of a "
+                "server where this user may CREATE DATABASE, or omit it to use a throwaway one"
+            ) from exc
         try:
             yield make_conninfo(admin, dbname=name)
         finally:
