@@ -191,3 +191,35 @@ def test_percent_signs_and_dollar_quotes_are_sent_as_written(
     )
     found, _ = _run(tmp_path, pg_admin_url)
     assert found["migrations/002_data.up.sql"] == []
+
+
+def test_demo_story_blocked_then_accepted_with_a_verified_round_trip(
+    tmp_path: Path, pg_admin_url: str
+) -> None:
+    """The scenario ``changegate demo`` tells: blocked, note added, accepted, round trip."""
+    settings = Settings(paths=("migrations",))
+    drop = "SET lock_timeout = '5s';\nALTER TABLE orders DROP COLUMN note;\n"
+    _write(tmp_path, {"001_init.up.sql": BASE, "002_drop_note.up.sql": drop})
+    first = check(tmp_path, settings)
+    assert first.blocked
+    assert [f.check for f in first.file("migrations/002_drop_note.up.sql").findings] == [
+        "drop-column",
+        "rollback-missing",
+    ]
+    _write(
+        tmp_path,
+        {
+            "002_drop_note.up.sql": "-- backup: notes copied to orders_note_bak; restore with the"
+            " down migration\nCREATE TABLE orders_note_bak AS SELECT id, note"
+            " FROM orders;\n" + drop,
+            "002_drop_note.down.sql": "ALTER TABLE orders ADD COLUMN note text;\n"
+            "UPDATE orders o SET note = b.note FROM orders_note_bak b"
+            " WHERE b.id = o.id;\nDROP TABLE orders_note_bak;\n",
+        },
+    )
+    second = verify(tmp_path, check(tmp_path, settings), settings=settings, server_url=pg_admin_url)
+    assert not second.blocked
+    report = second.file("migrations/002_drop_note.up.sql")
+    assert report.destructive
+    assert [f.check for f in report.findings] == ["drop-column"]
+    assert [f.path for f in second.files if f.findings] == ["migrations/002_drop_note.up.sql"]
