@@ -100,3 +100,8 @@ def test_golang_and_flyway_run_a_lone_concurrent_statement_outside_a_transaction
     # dbmate and diesel need to be told (transaction:false, run_in_transaction = false).
     parsed = parse_script(Script(Path("m.sql"), alone, True))
     assert parsed.statements[1].in_transaction is True
+
+
+def test_psql_meta_commands_are_not_sql_errors() -> None:
+    text = "\\set ON_ERROR_STOP on\nCREATE TABLE a (id int);\n  \\connect other\nSELECT 1;\n"
+    assert _parse(text) == [("CreateStmt", 2, True, False), ("SelectStmt", 4, True, False)]

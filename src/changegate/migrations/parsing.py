@@ -23,6 +23,9 @@ _SQLISH = re.compile(
 )
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _DOLLAR = re.compile(r"\$[A-Za-z_]*\$")
+# psql meta-commands (\set, \connect, \i ...) in files meant for psql: not SQL,
+# blanked so they neither fail the parse nor shift offsets.
+_PSQL_META = re.compile(r"^[ \t]*\\[a-zA-Z!?][^\n]*", re.M)
 _LITERAL = re.compile(r"^\s*'((?:[^']|'')*)'\s*$", re.S)
 
 
@@ -83,7 +86,7 @@ def parse_script(script: Script) -> Parsed:
             )
         )
         return out
-    raw = _split(text, out)
+    raw = _split(_PSQL_META.sub(lambda m: " " * len(m.group(0)), text), out)
     implicit = script.implicit_transaction
     if implicit and script.alone_runs_outside and raw:
         implicit = not all(_non_transactional(node) for node, _, _ in raw)
