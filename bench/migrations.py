@@ -225,6 +225,11 @@ def main() -> None:
     ]
     for r, ln in missed[:10]:
         print(f"  not flagged by changegate: {r}:{ln}")
+    beyond = sum(len(lines - reference.get(r, set())) for r, lines in cg_destr.items())
+    print(
+        f"changegate destructive lines beyond the reference (lossy type changes, DML in DO "
+        f"blocks, ...): {beyond}"
+    )
     counts: dict[str, int] = defaultdict(int)
     for found in cg_checks.values():
         for c in found:
