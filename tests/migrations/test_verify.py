@@ -223,3 +223,29 @@ def test_demo_story_blocked_then_accepted_with_a_verified_round_trip(
     assert report.destructive
     assert [f.check for f in report.findings] == ["drop-column"]
     assert [f.path for f in second.files if f.findings] == ["migrations/002_drop_note.up.sql"]
+
+
+def test_one_transaction_per_file_like_the_tool_and_locks_per_statement(
+    tmp_path: Path, pg_admin_url: str
+) -> None:
+    _write(
+        tmp_path,
+        {
+            "001_init.up.sql": BASE + "CREATE TABLE customers (id bigint PRIMARY KEY);\n",
+            "002_move.up.sql": "SET lock_timeout = '5s';\n"
+            "CREATE TEMP TABLE moved ON COMMIT DROP AS SELECT id FROM orders;\n"
+            "ALTER TABLE customers ADD COLUMN vip boolean;\n"
+            "UPDATE customers SET vip = true WHERE id IN (SELECT id FROM moved);\n"
+            "ALTER TABLE orders ALTER COLUMN total TYPE bigint;\n",
+            "002_move.down.sql": "ALTER TABLE orders ALTER COLUMN total TYPE integer;\n"
+            "ALTER TABLE customers DROP COLUMN vip;\n",
+        },
+    )
+    found, locks = _run(tmp_path, pg_admin_url)
+    assert not any(c == "verify-failed" for fs in found.values() for c, _, _ in fs)
+    exclusive = sorted(
+        (getattr(lk, "line", 0), getattr(lk, "relation", ""), getattr(lk, "rewrote", None))
+        for lk in locks
+        if getattr(lk, "mode", "") == "AccessExclusiveLock"
+    )
+    assert exclusive == [(3, "public.customers", False), (5, "public.orders", True)]

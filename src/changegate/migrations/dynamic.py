@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,11 @@ from changegate.migrations.model import (
     Script,
     Settings,
 )
-from changegate.migrations.parsing import is_empty, parse_script
+from changegate.migrations.parsing import Statement, is_empty, parse_script
 from changegate.migrations.rules import RULES, finding
 
-_STRONG = {"AccessExclusiveLock", "ExclusiveLock", "ShareRowExclusiveLock", "ShareLock"}
+# Strongest first.
+_STRONG = ("AccessExclusiveLock", "ExclusiveLock", "ShareRowExclusiveLock", "ShareLock")
 _RELFILES = (
     "SELECT c.oid::bigint, c.relfilenode::bigint, n.nspname || '.' || c.relname FROM pg_class c "
     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm') "
@@ -180,36 +181,63 @@ def _compare(result: CheckResult, path: str, expected: Dump, actual: Dump, when:
 
 
 def _apply(conn: Any, script: Script, result: CheckResult | None, path: str | None) -> None:
-    """Run ``script`` statement by statement; with ``result``, record locks and rewrites."""
-    import psycopg
+    """Run ``script`` as its tool would; with ``result``, record locks and rewrites.
+
+    Consecutive statements the tool runs in one transaction run in one here too
+    (a temp table ``ON COMMIT DROP`` must survive to the next statement), and the
+    locks a statement adds to those already held are attributed to it.
+    """
     from pglast import ast
 
     parsed = parse_script(script)
     errors = [f for f in parsed.findings if f.severity == "error"]
     if errors:
         raise _Failed(errors[0].line, errors[0].message)
-    for stmt in parsed.statements:
-        if stmt.nested or isinstance(stmt.node, ast.TransactionStmt):
-            continue
-        line = 1 if script.generated else stmt.line
-        outside = _needs_autocommit(stmt.node)
-        try:
-            if outside:
+    stmts = [
+        s for s in parsed.statements if not s.nested and not isinstance(s.node, ast.TransactionStmt)
+    ]
+    i = 0
+    while i < len(stmts):
+        j = i + 1
+        if stmts[i].in_transaction and not _needs_autocommit(stmts[i].node):
+            while (
+                j < len(stmts) and stmts[j].in_transaction and not _needs_autocommit(stmts[j].node)
+            ):
+                j += 1
+        _run_block(conn, stmts[i:j], script, result, path)
+        i = j
+
+
+def _run_block(
+    conn: Any,
+    block: list[Statement],
+    script: Script,
+    result: CheckResult | None,
+    path: str | None,
+) -> None:
+    """One transaction for ``block`` (none for a statement that refuses one)."""
+    import psycopg
+
+    outside = len(block) == 1 and _needs_autocommit(block[0].node)
+    held: set[tuple[int, str]] = set()
+    stmt = block[0]
+    try:
+        with nullcontext() if outside else conn.transaction():
+            for stmt in block:
                 files = _relfiles(conn)
                 conn.execute(stmt.text)
-                locks: list[tuple[int, str]] = []
+                locks: set[tuple[int, str]] = set()
+                if not outside:
+                    rows = conn.execute(_LOCKS).fetchall()
+                    locks = {(int(r[0]), str(r[1])) for r in rows}
                 after = _relfiles(conn)
-            else:
-                with conn.transaction():
-                    files = _relfiles(conn)
-                    conn.execute(stmt.text)
-                    locks = [(int(r[0]), str(r[1])) for r in conn.execute(_LOCKS).fetchall()]
-                    after = _relfiles(conn)
-        except psycopg.Error as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise _Failed(line, message) from exc
-        if result is not None and path is not None:
-            _record(result, path, line, stmt.node, files, after, locks)
+                if result is not None and path is not None:
+                    line = 1 if script.generated else stmt.line
+                    _record(result, path, line, stmt.node, files, after, sorted(locks - held))
+                held |= locks
+    except psycopg.Error as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _Failed(1 if script.generated else stmt.line, message) from exc
 
 
 def _needs_autocommit(node: Any) -> bool:
@@ -241,7 +269,10 @@ def _record(
     modes: dict[int, str] = {}
     for oid, mode in locks:
         if oid in before and mode in _STRONG:
-            modes[oid] = mode
+            # A statement may hold several modes on one table; report the strongest.
+            if _STRONG.index(mode) < _STRONG.index(modes.get(oid, _STRONG[-1])):
+                modes[oid] = mode
+            modes.setdefault(oid, mode)
     rewritten = {
         oid for oid, (node_id, _) in before.items() if oid in after and after[oid][0] != node_id
     }
