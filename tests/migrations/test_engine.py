@@ -265,3 +265,16 @@ def test_rollback_path_cannot_be_waived_or_faked(tmp_path: Path) -> None:
         "migrations/005_d.sql": False,
     }
     assert result.suppressions == []
+
+
+def test_serial_columns_widen_to_bigint_without_loss(tmp_path: Path) -> None:
+    _set(
+        tmp_path,
+        {
+            "002_t.sql": "CREATE TABLE events (id serial PRIMARY KEY, n numeric(6,2));\n",
+            "003_w.sql": "SET lock_timeout = '1s';\nALTER TABLE events ALTER COLUMN id TYPE bigint;\n"
+            "ALTER TABLE events ALTER COLUMN n TYPE numeric(12,2);\n",
+        },
+    )
+    found = _findings(tmp_path)
+    assert found["migrations/003_w.sql"] == [("type-change-rewrite", "warning", 2)]

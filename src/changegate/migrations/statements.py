@@ -79,9 +79,19 @@ def _typedesc(type_name: Any) -> TypeDesc:
     return name, tuple(mods)
 
 
+_ALIAS = {
+    "serial": "int4",
+    "serial4": "int4",
+    "bigserial": "int8",
+    "serial8": "int8",
+    "smallserial": "int2",
+    "serial2": "int2",
+}
+
+
 def widening(old: TypeDesc, new: TypeDesc) -> bool:
     """True when every value of ``old`` survives unchanged in ``new``."""
-    (o, om), (n, nm) = old, new
+    (o, om), (n, nm) = (_ALIAS.get(old[0], old[0]), old[1]), new
     if n == "text" or (n == o and not nm):
         return True
     if o in _CHAR and n in ("varchar", "bpchar"):
