@@ -34,6 +34,15 @@ Public API (everything else in this package is internal):
 severities, disabled, code_exclude, require_lock_timeout). ``RULES``: every check
 id with its category, default severity, reason and safe alternative.
 
+Inline directives (``--`` in SQL, ``#`` in Alembic scripts): ``-- rollback: <how>``
+or ``-- backup: <how>`` is a rollback path for a destructive migration without a
+down script; ``-- changegate: contract`` marks a contract-phase step (renames,
+drops of names the base code uses, NOT NULL without default, DROP DEFAULT are
+then allowed); ``-- changegate: allow <check>[, <check>] reason: <why>`` waives
+a destructive, compat or hazard check (never input, ordering or rollback-missing)
+and comes back in ``result.suppressions``. A finding repeated in one file is one
+finding whose ``lines`` lists every occurrence.
+
 Exit codes for a CLI: 0 when ``not result.blocked``, 1 when blocked, 2 on
 ``InputError``. Importing this package is cheap: pglast is imported only when
 SQL is parsed.
