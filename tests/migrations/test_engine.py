@@ -272,7 +272,8 @@ def test_serial_columns_widen_to_bigint_without_loss(tmp_path: Path) -> None:
         tmp_path,
         {
             "002_t.sql": "CREATE TABLE events (id serial PRIMARY KEY, n numeric(6,2));\n",
-            "003_w.sql": "SET lock_timeout = '1s';\nALTER TABLE events ALTER COLUMN id TYPE bigint;\n"
+            "003_w.sql": "SET lock_timeout = '1s';\n"
+            "ALTER TABLE events ALTER COLUMN id TYPE bigint;\n"
             "ALTER TABLE events ALTER COLUMN n TYPE numeric(12,2);\n",
         },
     )

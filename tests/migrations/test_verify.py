@@ -249,3 +249,19 @@ def test_one_transaction_per_file_like_the_tool_and_locks_per_statement(
         if getattr(lk, "mode", "") == "AccessExclusiveLock"
     )
     assert exclusive == [(3, "public.customers", False), (5, "public.orders", True)]
+
+
+def test_several_rewrites_in_one_file_are_one_finding(tmp_path: Path, pg_admin_url: str) -> None:
+    _write(
+        tmp_path,
+        {
+            "001_init.up.sql": BASE + "CREATE TABLE items (id int, qty int);\n",
+            "002_big.up.sql": "SET lock_timeout = '5s';\n"
+            "ALTER TABLE orders ALTER COLUMN total TYPE bigint;\n"
+            "ALTER TABLE items ALTER COLUMN qty TYPE bigint;\n",
+        },
+    )
+    found, _ = _run(tmp_path, pg_admin_url)
+    rewrites = [f for f in found["migrations/002_big.up.sql"] if f[0] == "table-rewrite"]
+    assert len(rewrites) == 1
+    assert "public.orders" in rewrites[0][2] and "public.items" in rewrites[0][2]

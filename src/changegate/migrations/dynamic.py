@@ -19,6 +19,7 @@ from changegate.errors import EnvironmentProblem
 from changegate.migrations.catalog import Dump, diff, dump
 from changegate.migrations.model import (
     CheckResult,
+    Finding,
     LockRecord,
     Migration,
     MigrationSet,
@@ -110,7 +111,25 @@ def verify(
     with _database(server_url) as dsn:
         for mset in sets:
             _verify_set(dsn, mset, root, checked, result)
+    for report in result.files:
+        report.findings = _merge_repeats(report.findings)
     return result
+
+
+def _merge_repeats(findings: list[Finding]) -> list[Finding]:
+    """One ``table-rewrite`` per file listing its lines, like every other check."""
+    rewrites = [f for f in findings if f.check == "table-rewrite"]
+    if len(rewrites) < 2:
+        return findings
+    tables = list(dict.fromkeys(f.message.split(":", 1)[0] for f in rewrites))
+    more = f" (+{len(tables) - 3} more)" if len(tables) > 3 else ""
+    merged = finding(
+        "table-rewrite",
+        rewrites[0].line,
+        "; ".join(tables[:3]) + more,
+        tuple(sorted({f.line for f in rewrites})),
+    )
+    return [f for f in findings if f.check != "table-rewrite"] + [merged]
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -233,7 +252,8 @@ def _run_block(
                 after = _relfiles(conn)
                 if result is not None and path is not None:
                     line = 1 if script.generated else stmt.line
-                    _record(result, path, line, stmt.node, files, after, sorted(locks - held))
+                    new = locks - held
+                    _record(result, path, line, stmt.node, files, after, new, locks)
                 held |= locks
     except psycopg.Error as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -262,25 +282,30 @@ def _record(
     node: Any,
     before: dict[int, tuple[int, str]],
     after: dict[int, tuple[int, str]],
-    locks: list[tuple[int, str]],
+    new: set[tuple[int, str]],
+    held: set[tuple[int, str]],
 ) -> None:
+    """Lock records for what this statement newly locked or rewrote.
+
+    The mode reported is the strongest one held on the table once the
+    statement ran, which may have been taken by an earlier statement of the
+    same transaction: that is the lock traffic waits on during the rewrite.
+    """
     from pglast import ast
 
-    modes: dict[int, str] = {}
-    for oid, mode in locks:
-        if oid in before and mode in _STRONG:
-            # A statement may hold several modes on one table; report the strongest.
-            if _STRONG.index(mode) < _STRONG.index(modes.get(oid, _STRONG[-1])):
-                modes[oid] = mode
-            modes.setdefault(oid, mode)
+    def strongest(oid: int) -> str | None:
+        modes = [m for o, m in held if o == oid and m in _STRONG]
+        return min(modes, key=_STRONG.index) if modes else None
+
+    fresh = {oid for oid, mode in new if oid in before and mode in _STRONG}
     rewritten = {
         oid for oid, (node_id, _) in before.items() if oid in after and after[oid][0] != node_id
     }
     if isinstance(node, ast.TruncateStmt):
         rewritten = set()  # a new empty file, already reported as truncate
-    for oid in sorted(set(modes) | rewritten):
+    for oid in sorted(fresh | rewritten):
         name = before[oid][1]
-        mode = modes.get(oid, "unknown lock (ran outside a transaction)")
+        mode = strongest(oid) or "unknown lock (ran outside a transaction)"
         result.locks.append(LockRecord(path, line, name, mode, oid in rewritten))
         if oid in rewritten:
             result.file(path).findings.append(
