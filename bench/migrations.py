@@ -5,7 +5,7 @@ The corpus is the SQL migrations shipped in PyPI packages (downloaded into
 applies it, one directory one ordered set. squawk (PyPI ``squawk-cli``) is a
 bench-only tool installed into ``bench/.work`` too.
 
-Run: ``.venv/bin/python bench/migrations.py``. Prints, for each tool, the share
+Run: ``.venv/bin/python bench/migrations.py [--verify]``. Prints, for each tool, the share
 of files with any finding, distinct checks per file, how many destructive
 statements (found by a plain-text reference, independent of both tools) are
 flagged, and the wall time.
@@ -255,5 +255,31 @@ def _flagged(reference: dict[str, set[int]], flagged: dict[str, set[int]]) -> st
     return f"{hit}/{total}"
 
 
+def verify_real_world() -> None:
+    """``--verify``: procrastinate's and CKAN's histories applied on a throwaway PostgreSQL."""
+    from changegate.migrations import verify
+
+    ckan, _, _ = alembic_corpus()
+    sets = [s for s in sql_sets(corpus()) if "procrastinate" in str(s.root)] + [ckan]
+    started = time.perf_counter()
+    result = verify(WORK / "corpus", check(WORK / "corpus", sets=sets), sets=sets)
+    elapsed = time.perf_counter() - started
+    counts: dict[str, int] = defaultdict(int)
+    for report in result.files:
+        for f in report.findings:
+            if RULES[f.check].category == "verify":
+                counts[f.check] += 1
+    applied = sum(len(s.migrations) for s in sets)
+    round_trips = sum(1 for s in sets for m in s.migrations if m.down is not None)
+    print(
+        f"verify: {applied} migrations applied ({round_trips} with a down, round-tripped) "
+        f"in {elapsed:.1f}s including server start; {len(result.locks)} strong locks on "
+        f"existing tables, {sum(lk.rewrote for lk in result.locks)} table rewrites; "
+        + ", ".join(f"{c}={n}" for c, n in sorted(counts.items()))
+    )
+
+
 if __name__ == "__main__":
     main()
+    if "--verify" in sys.argv[1:]:
+        verify_real_world()
