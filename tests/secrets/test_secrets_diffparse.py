@@ -50,7 +50,7 @@ def test_added_lines_paths_commits_and_numbers() -> None:
         (A, "x.py", "new one\nnew two\ntail", [3, 4, 12]),
         (A, "café.txt", "+++ looks like a header\n\\ backslash line", [1, 2]),
     ]
-    assert stats.commits == 2 and stats.binary == ["img.png"]
+    assert stats.commits == 2 and stats.binary == [(B, "img.png")]
 
 
 def test_context_lines_take_the_slow_path() -> None:

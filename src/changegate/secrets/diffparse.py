@@ -67,7 +67,7 @@ class FileDelta:
 class PatchStats:
     """What the parser skipped, so the caller can say so."""
 
-    binary: list[str] = field(default_factory=list)
+    binary: list[tuple[str | None, str]] = field(default_factory=list)  # (commit, path)
     commits: int = 0
 
 
@@ -187,7 +187,8 @@ def parse_patch(text: str, stats: PatchStats, *, commit: str | None = None) -> I
                     yield delta
         elif "\nBinary files " in head:
             line = head[head.find("\nBinary files ") + 14 :].split("\n", 1)[0]
-            stats.binary.append(_new_path(line.rsplit(" differ", 1)[0].split(" and ")[-1]) or "")
+            path = _new_path(line.rsplit(" differ", 1)[0].split(" and ")[-1]) or ""
+            stats.binary.append((commit, path))
         for sha in reversed(following):
             commit = sha
             stats.commits += 1

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from changegate.adapters.git import Git
+from changegate.adapters.proc import Result
 from changegate.errors import InputError
 from changegate.secrets.diffparse import PatchStats, parse_patch
 from changegate.secrets.engine import Scanner
@@ -19,6 +20,7 @@ from changegate.secrets.files import decode
 from changegate.secrets.model import Finding, ScanResult
 
 Progress = Callable[[int, int], None]
+_PIECE = 100  # commits per git call inside a chunk (the pipeline's grain)
 
 _DIFF_OPTS = (
     "-p", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
@@ -39,9 +41,8 @@ def _scan_patch(scanner: Scanner, text: str, result: ScanResult, commit: str | N
         result.findings.extend(
             scanner.scan_text(fragment, delta.path, commit=delta.commit, linenos=delta.linenos)
         )
-    result.commits += stats.commits
-    for path in stats.binary:
-        where = f" in {commit[:12]}" if commit else ""
+    for in_commit, path in stats.binary:
+        where = f" in commit {in_commit[:12]}" if in_commit else ""
         result.notes.append(f"{path}: binary file skipped{where}")
 
 
@@ -106,18 +107,21 @@ def scan_history(
     return result
 
 
-def _chunk_commits(git: Git, scanner: Scanner, commits: Sequence[str]) -> ScanResult:
+def _diff_tree(git: Git, commits: Sequence[str]) -> Result:
     stdin = ("\n".join(commits) + "\n").encode()
-    res = git.raw(
+    return git.raw(
         "-c", "core.quotepath=false", "diff-tree", "--stdin", "--root", "-r", *_DIFF_OPTS,
         input=stdin,
     )  # fmt: skip
-    result = ScanResult()
+
+
+def _chunk_commits(git: Git, scanner: Scanner, commits: Sequence[str]) -> ScanResult:
+    result = ScanResult(commits=len(commits))
+    res = _diff_tree(git, commits)
     if not res.ok:
         result.notes.append(f"git diff-tree failed on {len(commits)} commits: {res.err.strip()}")
         return result
     _scan_patch(scanner, decode(res.stdout), result, None)
-    result.commits = len(commits)
     return result
 
 
