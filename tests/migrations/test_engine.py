@@ -279,3 +279,22 @@ def test_serial_columns_widen_to_bigint_without_loss(tmp_path: Path) -> None:
     )
     found = _findings(tmp_path)
     assert found["migrations/003_w.sql"] == [("type-change-rewrite", "warning", 2)]
+
+
+def test_alembic_suppression_is_recorded_at_its_line_in_the_script(tmp_path: Path) -> None:
+    from .corpus import Case, _alembic_script, write_case
+
+    script = _alembic_script("r002", "r001", "CREATE INDEX users_email ON users (email)", None)
+    script = script.replace(
+        "def upgrade():",
+        "def upgrade():\n    # changegate: allow index-not-concurrent reason: 40 rows, off-peak",
+    )
+    write_case(
+        Case("a", "alembic", "", None, False, False, extra={"versions/r002_change.py": script}),
+        tmp_path,
+    )
+    result = check(tmp_path)
+    (sup,) = result.suppressions
+    lines = (tmp_path / sup.path).read_text().splitlines()
+    assert "changegate: allow" in lines[sup.line - 1]
+    assert (sup.check, sup.reason) == ("index-not-concurrent", "40 rows, off-peak")

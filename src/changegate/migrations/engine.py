@@ -117,12 +117,17 @@ def _check_set(
 
 
 def _directives(mig: Migration) -> Directives:
-    texts = [mig.up.text]
+    """Directives of the file the author edits, with its own line numbers.
+
+    For Alembic that is the version script, not the generated SQL. A rollback
+    note may also sit in a separate down script; nothing else there counts.
+    """
     if mig.up.generated:
-        texts.append(read_text(mig.up.path))
-    elif mig.down is not None and mig.down.path != mig.up.path:
-        texts.append(mig.down.text)
-    return read_directives("\n".join(texts))
+        return read_directives(read_text(mig.up.path))
+    found = read_directives(mig.up.text)
+    if mig.down is not None and mig.down.path != mig.up.path:
+        found.notes += read_directives(mig.down.text).notes
+    return found
 
 
 def _has_rollback(mig: Migration, directives: Directives) -> bool:
