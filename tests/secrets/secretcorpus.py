@@ -310,6 +310,21 @@ def _files(rng: random.Random) -> dict[str, list[Line]]:
         ],
         "ops/heroku.env": [Leak(f"HEROKU_API_KEY={uuid(rng)}"), Fake(f"BUILD_ID={uuid(rng)}")],
         "ops/supabase.env": [Leak(f"SUPABASE_ACCESS_TOKEN=sbp_{r('h', 40)}")],
+        ".m2/settings.xml": [
+            "<settings><servers><server>",
+            "  <id>internal-releases</id>",
+            "  <username>deployer</username>",
+            Leak(f"  <password>{pw()}</password>"),
+            Fake("  <password>${env.NEXUS_PASSWORD}</password>"),
+            "</server></servers></settings>",
+        ],
+        "Web.config": [
+            "<appSettings>",
+            Leak(f'  <add key="PaymentGatewayApiKey" value="{r("a", 32)}" />'),
+            Fake(f'  <add key="PaymentGatewayClientId" value="{uuid(rng)}" />'),
+            Fake('  <add key="TokenLifetimeMinutes" value="60" />'),
+            "</appSettings>",
+        ],
         "ops/tailscale.sh": [Leak(f"tailscale up --authkey=tskey-auth-{r('a', 12)}-{r('a', 30)}")],
     }
 

@@ -17,6 +17,11 @@ _SECRET_NAME = (
     r"|encryption[_.\-]?key|master[_.\-]?key|credentials?|creds|auth)[\w.\-]{0,20}"
 )
 
+_XML_NAME = (
+    r"[\w.:\-]{0,30}?(?:secret|token|passw(?:or)?d|passwd|pwd|passphrase|api[_.\-]?key"
+    r"|apikey|access[_.\-]?key|private[_.\-]?key|credentials?)[\w.:\-]{0,20}"
+)
+
 # fmt: off
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -79,5 +84,15 @@ RULES: tuple[Rule, ...] = (
         'db_password = "{pw}"',
         "secret token passw pwd passphrase key credential creds auth",
         _G, secret_group=-2, check="generic"),
+    raw("generic-xml-secret", "Secret in an XML element with a secret-like name",
+        r"(?i)<(" + _XML_NAME + r")>[ \t]*([^<\s]{8,200})[ \t]*</",
+        "<settings><server><password>{pw}</password></server></settings>",
+        "secret token passw pwd passphrase key credential", _G, secret_group=2,
+        check="generic"),
+    raw("dotnet-appsetting-secret", "Secret in a .NET appSettings entry",
+        r"(?i)<add\s+key\s*=\s*\"(" + _XML_NAME + r")\"\s+value\s*=\s*\"([^\"\s]{8,200})\"",
+        '<add key="PaymentApiKey" value="{a:32}" />',
+        "secret token passw pwd passphrase key credential", _G, secret_group=2,
+        check="generic"),
 )
 # fmt: on
