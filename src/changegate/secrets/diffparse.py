@@ -100,27 +100,38 @@ def _new_path(spec: str) -> str | None:
     return spec[2:] if spec.startswith("b/") else spec
 
 
-def _hunk_start(header: str) -> int:
+def _hunk_range(header: str) -> tuple[int, int]:
+    """First new line and number of new lines from ``-a,b +c,d @@``."""
     plus = header.find(" +")
     end = plus + 2
     while end < len(header) and header[end].isdigit():
         end += 1
-    return int(header[plus + 2 : end] or 0)
+    first = int(header[plus + 2 : end] or 0)
+    if end < len(header) and header[end] == ",":
+        stop = end + 1
+        while stop < len(header) and header[stop].isdigit():
+            stop += 1
+        return first, int(header[end + 1 : stop] or 0)
+    return first, 1
 
 
 def _add_hunk(delta: FileDelta, header: str, block: str) -> None:
-    first = _hunk_start(header)
+    first, count = _hunk_range(header)
+    if count == 0:
+        return  # only removals
     if block.startswith("+"):
         added = block
     else:
         cut = block.find("\n+")
         if cut < 0:
-            return  # only removals
+            return
         added = block[cut + 1 :]
-    if "\n-" in added or "\n " in added or "\n\\" in added or added.startswith("\\"):
-        _add_lines(delta, first, block)  # context lines or "\ No newline": the slow path
+    # With -U0 the added part is exactly ``count`` "+" lines; anything more
+    # (context lines, "\ No newline at end of file") takes the slow path.
+    if added.count("\n") + 1 != count:
+        _add_lines(delta, first, block)
         return
-    delta.add(added[1:].replace("\n+", "\n"), first, added.count("\n") + 1)
+    delta.add(added[1:].replace("\n+", "\n"), first, count)
 
 
 def _add_lines(delta: FileDelta, number: int, block: str) -> None:

@@ -16,7 +16,6 @@ from changegate.adapters.proc import Result
 from changegate.errors import InputError
 from changegate.secrets.diffparse import PatchStats, parse_patch
 from changegate.secrets.engine import Scanner
-from changegate.secrets.files import decode
 from changegate.secrets.model import Finding, ScanResult
 
 Progress = Callable[[int, int], None]
@@ -121,7 +120,7 @@ def _chunk_commits(git: Git, scanner: Scanner, commits: Sequence[str]) -> ScanRe
     if not res.ok:
         result.notes.append(f"git diff-tree failed on {len(commits)} commits: {res.err.strip()}")
         return result
-    _scan_patch(scanner, decode(res.stdout), result, None)
+    _scan_patch(scanner, res.stdout.decode("utf-8", errors="replace"), result, None)
     return result
 
 
