@@ -19,7 +19,6 @@ from changegate.secrets.engine import Scanner
 from changegate.secrets.model import Finding, ScanResult
 
 Progress = Callable[[int, int], None]
-_PIECE = 100  # commits per git call inside a chunk (the pipeline's grain)
 
 _DIFF_OPTS = (
     "-p", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
@@ -90,7 +89,11 @@ def scan_history(
     workers: int = 2,
     progress: Progress | None = None,
 ) -> ScanResult:
-    """Added lines of every non-merge commit reachable from any ref (``--all``)."""
+    """Added lines of every non-merge commit reachable from any ref or HEAD (``--all``).
+
+    Merges are skipped: their content came from their parents, which are
+    scanned; only hand-edited conflict resolutions escape (as with gitleaks).
+    """
     git = _git(repo)
     notes = list(scanner.rules.notes)
     if git.raw("rev-parse", "--is-shallow-repository").out.strip() == "true":
