@@ -90,11 +90,16 @@ _RUNNER = """\
 import json, sys
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 ini, commands = sys.argv[1], json.loads(sys.argv[2])
+config = Config(ini)
+scripts = ScriptDirectory.from_config(config)
+# Every command reads the same versions: import them once, not once per command.
+ScriptDirectory.from_config = classmethod(lambda cls, cfg: scripts)
 for n, (name, rev) in enumerate(commands):
     print(f"-- changegate:begin {n}", flush=True)
     try:
-        getattr(command, name)(Config(ini), rev, sql=True)
+        getattr(command, name)(config, rev, sql=True)
     except Exception as exc:
         sys.stdout.flush()
         first = (str(exc).strip().splitlines() or [""])[0]
