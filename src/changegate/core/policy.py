@@ -170,6 +170,7 @@ class Suite(Strict):
     command: list[str] = Field(min_length=1)
     paths: list[str] = Field(default_factory=lambda: ["**"])
     timeout_seconds: int = Field(default=1800, ge=1)
+    junit: str | None = None  # where the command writes JUnit XML, for the test counts
 
     @field_validator("paths")
     @classmethod

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import shlex
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from changegate.adapters.fingerprint_key import fingerprint_key
@@ -27,15 +29,27 @@ Progress = Callable[[int, int], None]
 _FULL_FP = re.compile(r"^[0-9a-f]{64}$")
 
 
-def scanner_for(app: App) -> Scanner:
+def scanner_for(app: App, at: str | None = None) -> Scanner:
+    """The repository's scanner; with ``at``, rules and tuning as committed at that revision.
+
+    A change under review must not be able to allowlist its own secret by
+    editing ``.gitleaks.toml``: the check reads it from the base.
+    """
     from changegate import secrets
 
-    policy = app.policy()
+    policy = app.policy_at(at) if at else app.policy()
+    key = fingerprint_key(app.path(policy.audit.ledger_key))
     config = policy.gates.secrets.gitleaks_config
-    config_path = app.path(config) if config and app.path(config).exists() else None
-    return secrets.make_scanner(
-        fingerprint_key(app.path(policy.audit.ledger_key)), app.root, config_path
-    )
+    if at is None:
+        config_path = app.path(config) if config and app.path(config).exists() else None
+        return secrets.make_scanner(key, app.root, config_path)
+    data = app.git.show_file(at, config) if config else None
+    if data is None:
+        return secrets.make_scanner(key, None, None)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / ".gitleaks.toml"
+        path.write_bytes(data)
+        return secrets.make_scanner(key, None, path)
 
 
 def scan(
@@ -46,13 +60,14 @@ def scan(
     range_spec: str | None = None,
     history: bool = False,
     progress: Progress | None = None,
+    rules_at: str | None = None,
 ) -> ScanResult:
     from changegate import secrets
 
     chosen = sum([bool(paths), staged, bool(range_spec), history])
     if chosen > 1:
         raise InputError("choose one source: PATH..., --staged, --range or --history")
-    scanner = scanner_for(app)
+    scanner = scanner_for(app, rules_at)
     if staged:
         return secrets.scan_staged(app.git, scanner)
     if range_spec:

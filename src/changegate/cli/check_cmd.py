@@ -1,0 +1,126 @@
+"""``changegate check``: the pre-merge verdict."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from changegate.cli.context import CliContext, pass_cli
+from changegate.cli.render import console, emit_json
+from changegate.workflows.check import CheckReport
+
+ICONS = {
+    "pass": "[green]pass[/]",
+    "fail": "[red]FAIL[/]",
+    "error": "[red]ERROR[/]",
+    "skipped": "[dim]skipped[/]",
+    "bypassed": "[yellow]bypassed[/]",
+}
+
+
+def markdown(report: CheckReport) -> str:
+    """A pull-request comment: what blocks and how to clear it, first."""
+    head = report.change.head[:12]
+    mark = "✅ **pass**" if report.verdict == "pass" else "⛔ **blocked**"
+    lines = [
+        f"### changegate: {mark} for `{head}`",
+        "",
+        f"Classification: {', '.join(report.classification.labels)} — "
+        + "; ".join(report.classification.reasons),
+        "",
+        "| gate | status | reason |",
+        "|---|---|---|",
+    ]
+    for r in report.results:
+        lines.append(f"| {r.gate} | {r.status} | {r.reason.replace('|', '/')} |")
+    blocking = [r for r in report.results if r.blocking]
+    if blocking:
+        lines += ["", "**To clear:**"]
+        for r in blocking:
+            lines.append(f"- **{r.gate}**: {r.reason}")
+            for f in r.findings[:10]:
+                where = f"`{f.path}:{f.line}` " if f.path else ""
+                lines.append(f"  - {where}{f.message}")
+    lines += ["", f"Evidence digest `{report.evidence_digest[:16]}`, ledger seq {report.seq}."]
+    return "\n".join(lines) + "\n"
+
+
+def sarif(report: CheckReport) -> dict[str, object]:
+    results = []
+    for r in report.results:
+        for f in r.findings:
+            entry: dict[str, object] = {
+                "ruleId": f"{r.gate}/{f.rule or r.gate}",
+                "level": "error" if f.severity == "error" and r.blocking else "warning",
+                "message": {"text": f.message},
+            }
+            if f.path:
+                entry["locations"] = [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": f.path},
+                            "region": {"startLine": max(f.line or 1, 1)},
+                        }
+                    }
+                ]
+            results.append(entry)
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {"name": "changegate", "informationUri": "https://changegate.dev"}
+                },
+                "results": results,
+            }
+        ],
+    }
+
+
+@click.command()
+@click.option("--base", help="Where the change goes (default: origin/HEAD, main or master).")
+@click.option("--head", help="The change's tip (default: HEAD).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@pass_cli
+def check(cli: CliContext, base: str | None, head: str | None, fmt: str) -> int:
+    """Classify the change BASE..HEAD, run every gate the policy (at BASE) requires, and
+    record one verdict. Exit 0 pass, 1 blocked, 2 error."""
+    from changegate.workflows.check import check as run_check
+
+    report = run_check(cli.app(), base, head)
+    if fmt == "json":
+        emit_json(report.as_dict())
+    elif fmt == "markdown":
+        click.echo(markdown(report), nl=False)
+    elif fmt == "sarif":
+        click.echo(json.dumps(sarif(report), indent=2))
+    else:
+        out = console()
+        c = report.change
+        out.print(
+            f"change {c.base_name}..{c.head_name} ({c.merge_base[:12]}..{c.head[:12]}, "
+            f"{len(c.files)} file(s)): {', '.join(report.classification.labels)}",
+            soft_wrap=True,
+        )
+        for reason in report.classification.reasons:
+            out.print(f"  [dim]{reason}[/]", soft_wrap=True)
+        for r in report.results:
+            out.print(f"{r.gate:<20} {ICONS[r.status]:<12} {r.reason}", soft_wrap=True)
+            if r.blocking:
+                for f in r.findings[:10]:
+                    where = f"{f.path}:{f.line}: " if f.path else ""
+                    out.print(f"    {where}{f.message}", soft_wrap=True)
+        colour = "green" if report.verdict == "pass" else "red"
+        out.print(
+            f"verdict: [bold {colour}]{report.verdict}[/] (ledger seq {report.seq}, "
+            f"evidence {report.evidence_digest[:16]})"
+        )
+    return 0 if report.verdict == "pass" else 1

@@ -1,0 +1,129 @@
+"""The review gates: second-party review, and the adversarial pass for sensitive changes."""
+
+from __future__ import annotations
+
+import time
+
+from changegate.core.reviews import ReviewDecision
+from changegate.core.verdict import GateFinding, GateResult
+from changegate.gates.base import GateContext
+
+
+def _decision(ctx: GateContext) -> ReviewDecision:
+    from changegate.workflows.change import Change
+    from changegate.workflows.reviews import judge
+
+    change = Change(
+        ctx.base,
+        ctx.head,
+        ctx.merge_base,
+        ctx.changes,
+        ctx.patch_id,
+        ctx.authors,
+        ctx.base,
+        ctx.head,
+    )
+    return judge(ctx.app, change, ctx.policy)
+
+
+class ReviewGate:
+    name = "review"
+
+    def skip_reason(self, ctx: GateContext) -> str | None:
+        if not ctx.policy.gates.review.enabled:
+            return "gates.review is disabled"
+        if ctx.classification.trivial:
+            return "trivial change: " + ctx.classification.reasons[-1]
+        return None
+
+    def run(self, ctx: GateContext) -> GateResult:
+        start = time.monotonic()
+        d = _decision(ctx)
+        need = ctx.policy.gates.review.min_approvals
+        findings = [GateFinding(r, severity="warning") for r in d.rejected]
+        evidence = {
+            "approved_by": d.approved_by,
+            "changes_requested_by": d.changes_requested_by,
+            "patch_id": ctx.patch_id,
+            "rejected": d.rejected,
+        }
+        if d.changes_requested_by:
+            return GateResult(
+                self.name,
+                "fail",
+                f"changes requested by {', '.join(d.changes_requested_by)}",
+                findings,
+                evidence,
+                time.monotonic() - start,
+            )
+        if len(d.approved_by) < need:
+            reason = (
+                f"{len(d.approved_by)} of {need} required approval(s) from a listed "
+                "reviewer who is not an author; ask one to run `changegate review "
+                "approve`"
+            )
+            return GateResult(
+                self.name, "fail", reason, findings, evidence, time.monotonic() - start
+            )
+        return GateResult(
+            self.name,
+            "pass",
+            f"approved by {', '.join(d.approved_by)}",
+            findings,
+            evidence,
+            time.monotonic() - start,
+        )
+
+
+class AdversarialGate:
+    name = "adversarial_review"
+
+    def skip_reason(self, ctx: GateContext) -> str | None:
+        cfg = ctx.policy.gates.adversarial_review
+        if not cfg.enabled:
+            return "gates.adversarial_review is disabled"
+        c = ctx.classification
+        if ("security" in cfg.when and c.security) or ("schema" in cfg.when and c.schema):
+            return None
+        return "neither security- nor schema-relevant"
+
+    def run(self, ctx: GateContext) -> GateResult:
+        start = time.monotonic()
+        d = _decision(ctx)
+        evidence = {
+            "adversarial_by": d.adversarial_by,
+            "open_findings": d.open_findings,
+            "why": [r for r in ctx.classification.reasons if "relevant" in r],
+        }
+        open_findings = [
+            GateFinding(f"{text} [{fid}]", rule="adversarial-finding")
+            for fid, text in d.open_findings
+        ]
+        if not d.adversarial_by:
+            return GateResult(
+                self.name,
+                "fail",
+                "needs an adversarial review by a reviewer independent of the author and the "
+                "approver (`changegate review approve --adversarial`)",
+                [GateFinding(r, severity="warning") for r in d.rejected],
+                evidence,
+                time.monotonic() - start,
+            )
+        if open_findings:
+            return GateResult(
+                self.name,
+                "fail",
+                f"{len(open_findings)} adversarial finding(s) not resolved or "
+                "accepted (`changegate review approve --resolve ID`)",
+                open_findings,
+                evidence,
+                time.monotonic() - start,
+            )
+        return GateResult(
+            self.name,
+            "pass",
+            f"adversarial review by {', '.join(d.adversarial_by)}",
+            [],
+            evidence,
+            time.monotonic() - start,
+        )

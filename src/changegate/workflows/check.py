@@ -1,0 +1,138 @@
+"""``changegate check``: classify a change, run every gate the policy requires, one verdict.
+
+The policy is the one committed at BASE. Independent gates run side by side
+(they spend their time in subprocesses: linters, test runners, git). Every
+gate result and the verdict are appended to the ledger in one transaction,
+with a digest of the evidence that a release can later cite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from changegate.app import App
+from changegate.core.classify import Classification, classify
+from changegate.core.verdict import GateResult, verdict
+from changegate.errors import ChangegateError
+from changegate.gates.base import Gate, GateContext
+from changegate.workflows.change import Change, resolve
+
+Progress = Callable[[str, GateResult | None], None]
+
+
+@dataclass
+class CheckReport:
+    change: Change
+    classification: Classification
+    results: list[GateResult]
+    verdict: str
+    evidence_digest: str
+    seq: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "base": self.change.base,
+            "head": self.change.head,
+            "merge_base": self.change.merge_base,
+            "patch_id": self.change.patch_id,
+            "classification": self.classification.as_dict(),
+            "gates": [r.as_dict() for r in self.results],
+            "evidence_digest": self.evidence_digest,
+            "ledger_seq": self.seq,
+        }
+
+
+def _run_one(gate: Gate, ctx: GateContext) -> GateResult:
+    start = time.monotonic()
+    try:
+        reason = gate.skip_reason(ctx)
+        if reason is not None:
+            return GateResult(gate.name, "skipped", reason)
+        result = gate.run(ctx)
+    except ChangegateError as exc:
+        result = GateResult(gate.name, "error", exc.message)
+    except Exception as exc:  # a broken gate must block, never pass or crash the verdict
+        result = GateResult(gate.name, "error", f"gate crashed: {type(exc).__name__}: {exc}")
+    result.duration_s = result.duration_s or time.monotonic() - start
+    return result
+
+
+def check(
+    app: App,
+    base: str | None = None,
+    head: str | None = None,
+    progress: Progress | None = None,
+    gates: list[Gate] | None = None,
+) -> CheckReport:
+    from changegate.gates.registry import all_gates
+
+    change = resolve(app.git, base, head)
+    policy = app.policy_at(change.base)
+    schema_dirs = [s.path for s in policy.gates.migrations.sets]
+    classification = classify(change.files, policy.classification, schema_dirs)
+    ctx = GateContext(
+        app=app,
+        policy=policy,
+        base=change.base,
+        head=change.head,
+        merge_base=change.merge_base,
+        changes=change.files,
+        classification=classification,
+        patch_id=change.patch_id,
+        authors=change.authors,
+    )
+    chosen = gates if gates is not None else all_gates()
+    app.store()  # opened once, before the gates' threads share it
+    results: list[GateResult] = []
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            futures = []
+            for gate in chosen:
+                if progress:
+                    progress(gate.name, None)
+                futures.append(pool.submit(_run_one, gate, ctx))
+            for gate, future in zip(chosen, futures, strict=True):
+                result = future.result()
+                results.append(result)
+                if progress:
+                    progress(gate.name, result)
+    finally:
+        ctx.close()
+    outcome = verdict(results)
+    evidence = json.dumps([r.as_dict() for r in results], sort_keys=True, default=str)
+    digest = hashlib.sha256(evidence.encode()).hexdigest()
+    report = CheckReport(change, classification, results, outcome, digest)
+    policy_bytes = app.git.show_file(change.base, "changegate.toml") or b""
+    actor = app.actor()
+    with app.store().writer() as w:
+        for r in results:
+            w.append(
+                actor,
+                "gate.result",
+                change.head,
+                {**r.as_dict(), "patch_id": change.patch_id, "base": change.merge_base},
+            )
+        event = w.append(
+            actor,
+            "check.verdict",
+            change.head,
+            {
+                "verdict": outcome,
+                "base": change.merge_base,
+                "base_ref": change.base_name,
+                "patch_id": change.patch_id,
+                "classification": classification.as_dict(),
+                "gates": {r.gate: r.status for r in results},
+                "evidence_digest": digest,
+                "policy_sha256": hashlib.sha256(policy_bytes).hexdigest(),
+            },
+        )
+    report.seq = event.seq
+    return report

@@ -1,0 +1,275 @@
+"""`changegate check` and signed reviews end to end: real repositories, real SSH keys, real
+tools in a clean worktree."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.conftest import git
+
+from changegate.cli.main import main
+
+PY = sys.executable
+
+
+def cg(repo: Path, *args: str, actor: str | None = None) -> tuple[int, str, str]:
+    env = {**os.environ}
+    if actor:
+        env["CHANGEGATE_ACTOR"] = actor
+    proc = subprocess.run(
+        [PY, "-m", "changegate.cli.main", "-C", str(repo), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def keypair(tmp: Path, name: str) -> tuple[Path, str]:
+    key = tmp / f"id_{name}"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True
+    )
+    return key, (tmp / f"id_{name}.pub").read_text().strip()
+
+
+POLICY = """\
+version = 1
+[policy]
+last_reviewed = 2026-06-01
+[roles]
+policy_owner = "alice@example.com"
+{reviewers}
+[classification]
+trivial_paths = ["docs/**"]
+trivial_max_lines = 20
+security_paths = ["app/auth/**"]
+schema_paths = ["migrations/**"]
+[gates.lint]
+command = ["{py}", "-m", "ruff", "check", "--no-cache", "app"]
+[gates.types]
+command = ["{py}", "-m", "compileall", "-q", "app"]
+[gates.tests]
+[[gates.tests.suites]]
+name = "unit"
+command = ["{py}", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+paths = ["app/**", "tests/**"]
+[audit]
+checkpoint_git_ref = "refs/changegate/checkpoints"
+"""
+
+
+@pytest.fixture
+def team(repo: Path, tmp_path: Path):
+    keys = {}
+    tables = []
+    for name in ("alice", "bob", "carol"):
+        key, pub = keypair(tmp_path, name)
+        keys[name] = key
+        tables.append(f'[[roles.reviewers]]\nemail = "{name}@example.com"\nssh_key = "{pub}"\n')
+    (repo / "changegate.toml").write_text(POLICY.format(reviewers="\n".join(tables), py=PY))
+    (repo / "app").mkdir()
+    (repo / "app" / "__init__.py").write_text("")
+    (repo / "app" / "core.py").write_text("def add(a, b):\n    return a + b\n")
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_core.py").write_text(
+        "from app.core import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    )
+    (repo / "docs").mkdir()
+    (repo / "docs" / "guide.md").write_text("# Guide\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "service with policy")
+    assert main(["-C", str(repo), "init"]) == 0  # ledger and key; the policy stays as it is
+    git(repo, "checkout", "-qb", "feature")
+    return repo, keys
+
+
+def change(repo: Path, path: str, text: str, message: str) -> None:
+    p = repo / path
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    git(repo, "add", path)
+    git(repo, "commit", "-qm", message)
+
+
+def verdict(repo: Path) -> dict:
+    code, out, err = cg(repo, "check", "--base", "main", "--format", "json")
+    data = json.loads(out)
+    assert code == (0 if data["verdict"] == "pass" else 1), err
+    data["by_gate"] = {g["name"]: g for g in data["gates"]}
+    return data
+
+
+def approve(repo: Path, who: str, keys, *extra: str) -> tuple[int, str, str]:
+    return cg(
+        repo,
+        "review",
+        "approve",
+        "--base",
+        "main",
+        "--key",
+        str(keys[who]),
+        *extra,
+        actor=f"{who}@example.com",
+    )
+
+
+def test_review_flow_on_a_normal_change(team):
+    repo, keys = team
+    change(repo, "app/core.py", "def add(a, b):\n    return b + a\n", "commute")
+    v = verdict(repo)
+    assert v["verdict"] == "blocked" and v["by_gate"]["review"]["status"] == "fail"
+    assert v["classification"]["labels"] == ["normal"]
+    for gate in ("lint", "types", "tests", "secrets", "migrations"):
+        assert v["by_gate"][gate]["status"] == "pass", v["by_gate"][gate]
+    assert v["by_gate"]["adversarial_review"]["status"] == "skipped"
+
+    code, _, err = approve(repo, "alice", keys)
+    assert code == 0, err
+    v = verdict(repo)
+    assert (
+        v["verdict"] == "pass"
+        and v["by_gate"]["review"]["reason"] == "approved by alice@example.com"
+    )
+
+    # A new commit that changes the diff dismisses the approval...
+    change(repo, "app/core.py", "def add(a, b):\n    return a + b + 0\n", "tweak")
+    assert verdict(repo)["by_gate"]["review"]["status"] == "fail"
+    # ...a rebase that keeps the patch-id keeps it.
+    approve(repo, "bob", keys)
+    git(repo, "checkout", "-q", "main")
+    change(repo, "docs/guide.md", "# Guide\n\nMore.\n", "docs on main")
+    git(repo, "checkout", "-q", "feature")
+    git(repo, "rebase", "-q", "main")
+    v = verdict(repo)
+    assert v["verdict"] == "pass" and "bob@example.com" in v["by_gate"]["review"]["reason"]
+
+    code, out, _ = cg(repo, "audit", "log", "--action", "check.verdict", "--format", "json")
+    assert [e["payload"]["verdict"] for e in json.loads(out)["events"]][-1] == "pass"
+
+
+def test_self_approval_and_wrong_key_are_rejected(team):
+    repo, keys = team
+    git(repo, "config", "user.email", "bob@example.com")
+    change(repo, "app/core.py", "def add(a, b):\n    return a + b  # bob\n", "bob's change")
+    code, _, err = approve(repo, "bob", keys)
+    assert code == 1 and "cannot review their own change" in err
+    code, _, err = cg(
+        repo,
+        "review",
+        "approve",
+        "--base",
+        "main",
+        "--key",
+        str(keys["carol"]),
+        actor="alice@example.com",
+    )
+    assert code == 2 and "not the key the policy lists" in err
+    code, _, err = cg(
+        repo,
+        "review",
+        "approve",
+        "--base",
+        "main",
+        "--key",
+        str(keys["carol"]),
+        actor="mallory@example.com",
+    )
+    assert code == 1 and "not a reviewer" in err
+    assert verdict(repo)["verdict"] == "blocked"
+
+
+def test_security_change_needs_an_independent_adversarial_review(team):
+    repo, keys = team
+    change(repo, "app/auth/tokens.py", "TTL = 3600\n", "token ttl")
+    approve(repo, "alice", keys)
+    v = verdict(repo)
+    assert v["classification"]["security"] and v["by_gate"]["review"]["status"] == "pass"
+    assert v["by_gate"]["adversarial_review"]["status"] == "fail"
+    # The approver cannot also be the adversary.
+    approve(repo, "alice", keys, "--adversarial")
+    assert verdict(repo)["by_gate"]["adversarial_review"]["status"] == "fail"
+    code, out, _ = approve(
+        repo,
+        "bob",
+        keys,
+        "--adversarial",
+        "--finding",
+        "TTL of an hour is too long for refresh tokens",
+    )
+    assert code == 0
+    fid = out.split("finding ")[1].split(":")[0]
+    assert fid.startswith("F") and len(fid) == 9
+    v = verdict(repo)
+    assert v["by_gate"]["adversarial_review"]["status"] == "fail"
+    assert "too long" in v["by_gate"]["adversarial_review"]["findings"][0]["message"]
+    approve(repo, "carol", keys, "--resolve", fid)
+    v = verdict(repo)
+    assert v["verdict"] == "pass", v["by_gate"]["adversarial_review"]
+
+
+def test_a_trivial_docs_change_needs_no_review(team):
+    repo, _ = team
+    change(repo, "docs/guide.md", "# Guide\n\nFixed a typo.\n", "docs")
+    v = verdict(repo)
+    assert v["verdict"] == "pass" and v["classification"]["trivial"]
+    assert v["by_gate"]["review"]["status"] == "skipped"
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "gate"),
+    [
+        ("app/core.py", "import os\ndef add(a, b):\n    return a + b\n", "lint"),
+        ("app/core.py", "def add(a, b):\n    return a +\n", "types"),
+        ("app/core.py", "def add(a, b):\n    return a - b\n", "tests"),
+        (
+            "app/config.py",
+            'TOKEN = "ghp_' + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8" + '"\n',
+            "secrets",
+        ),
+        ("migrations/0001_drop.up.sql", "DROP TABLE customers;\n", "migrations"),
+    ],
+)
+def test_each_failing_gate_blocks(team, path, text, gate):
+    repo, keys = team
+    change(repo, path, text, f"break {gate}")
+    approve(repo, "alice", keys)
+    v = verdict(repo)
+    assert v["verdict"] == "blocked"
+    assert v["by_gate"][gate]["status"] == "fail", v["by_gate"][gate]
+
+
+def test_missing_tool_is_an_error_not_a_pass(team):
+    repo, keys = team
+    policy = (
+        (repo / "changegate.toml")
+        .read_text()
+        .replace(f'["{PY}", "-m", "compileall", "-q", "app"]', '["no-such-type-checker", "app"]')
+    )
+    git(repo, "checkout", "-q", "main")
+    (repo / "changegate.toml").write_text(policy)
+    git(repo, "commit", "-qam", "types via a tool that is not installed")
+    git(repo, "checkout", "-q", "feature")
+    git(repo, "rebase", "-q", "main")
+    change(repo, "app/core.py", "def add(a, b):\n    return b + a\n", "commute")
+    approve(repo, "alice", keys)
+    v = verdict(repo)
+    assert v["by_gate"]["types"]["status"] == "error"
+    assert "no-such-type-checker: command not found" in v["by_gate"]["types"]["reason"]
+    assert v["verdict"] == "blocked"
+
+
+def test_markdown_and_bad_base(team):
+    repo, _ = team
+    change(repo, "app/core.py", "def add(a, b):\n    return b + a\n", "commute")
+    code, out, _ = cg(repo, "check", "--base", "main", "--format", "markdown")
+    assert code == 1 and "⛔ **blocked**" in out and "**To clear:**" in out
+    code, _, err = cg(repo, "check", "--base", "nope")
+    assert code == 2 and "nope: unknown revision" in err
