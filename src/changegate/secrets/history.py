@@ -149,7 +149,7 @@ def _scan_commits(
     progress: Progress | None,
 ) -> ScanResult:
     total = len(commits)
-    size = max(25, min(400, total // max(1, workers * 8) or 1))
+    size = max(25, min(100, total // max(1, workers * 8) or 1))
     chunks = [commits[i : i + size] for i in range(0, total, size)]
     parts: dict[int, ScanResult] = {}
     done = 0
