@@ -22,6 +22,7 @@ import glob
 import json
 import os
 import random
+import resource
 import statistics
 import string
 import subprocess
@@ -186,9 +187,22 @@ sys.exit(1 if r.findings else 0)
 
 
 def timed(args: list[str], cwd: Path | None = None) -> float:
+    return timed_cpu(args, cwd)[0]
+
+
+def timed_cpu(args: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, the command and its children).
+
+    CPU time is reported too because wall time on a shared machine moves
+    with whatever else runs; CPU time mostly does not.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(args, cwd=cwd, capture_output=True, check=False)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def history_bench(repo: Path, planted: list[dict[str, str]], runs: int) -> tuple[float, float]:
@@ -203,19 +217,24 @@ def history_bench(repo: Path, planted: list[dict[str, str]], runs: int) -> tuple
     g_cmd = [str(gitleaks), "git", str(repo), "-f", "json", "-r", str(g_out), "--no-banner",
              "--log-level", "error"]  # fmt: skip
     o_cmd = [PY, "-c", OURS_HISTORY, str(repo), str(o_out)]
-    g_times, o_times = [], []
+    g_runs = []
+    o_runs = []
     for _ in range(runs):
-        g_times.append(timed(g_cmd))
-        o_times.append(timed(o_cmd))
-    g_time, o_time = statistics.median(g_times), statistics.median(o_times)
+        g_runs.append(timed_cpu(g_cmd))
+        o_runs.append(timed_cpu(o_cmd))
+    g_time, o_time = (statistics.median(w for w, _ in r) for r in (g_runs, o_runs))
+    g_cpu, o_cpu = (statistics.median(c for _, c in r) for r in (g_runs, o_runs))
     g_found = {(f["Commit"], f["File"]) for f in json.loads(g_out.read_text() or "[]")}
     o_rows = json.loads(o_out.read_text())
     o_found = {(c, p) for c, p, _ in o_rows}
-    print(f"  gitleaks git : {g_time:7.2f} s, planted found {len(want & g_found)}/{len(want)}, "
-          f"{len(g_found)} findings in total")  # fmt: skip
-    print(f"  changegate   : {o_time:7.2f} s, planted found {len(want & o_found)}/{len(want)}, "
-          f"{len(o_rows)} findings in total")  # fmt: skip
-    print(f"  speed-up     : {g_time / o_time:.2f}x (medians of {runs} alternating runs)")
+    g_hit, o_hit = len(want & g_found), len(want & o_found)
+    load = os.getloadavg()[0]
+    print(f"  gitleaks git : {g_time:7.2f} s wall, {g_cpu:6.1f} s CPU, "
+          f"planted found {g_hit}/{len(want)}, {len(g_found)} findings in total")  # fmt: skip
+    print(f"  changegate   : {o_time:7.2f} s wall, {o_cpu:6.1f} s CPU, "
+          f"planted found {o_hit}/{len(want)}, {len(o_rows)} findings in total")  # fmt: skip
+    print(f"  speed-up     : {g_time / o_time:.2f}x wall, {g_cpu / o_cpu:.2f}x CPU "
+          f"(medians of {runs} alternating runs; load average {load:.1f})")  # fmt: skip
     return g_time, o_time
 
 
