@@ -273,3 +273,61 @@ def test_markdown_and_bad_base(team):
     assert code == 1 and "⛔ **blocked**" in out and "**To clear:**" in out
     code, _, err = cg(repo, "check", "--base", "nope")
     assert code == 2 and "nope: unknown revision" in err
+
+
+def test_model_as_the_adversarial_reviewer(team, monkeypatch):
+    from tests.chat_server import ChatServer
+
+    repo, keys = team
+    server = ChatServer()
+    try:
+        git(repo, "checkout", "-q", "main")
+        with (repo / "changegate.toml").open("a") as fh:
+            fh.write(
+                f'\n[gates.adversarial_review.model]\nendpoint = "{server.url}"\n'
+                'model = "reviewer-large"\ntimeout_seconds = 5\n'
+            )
+        git(repo, "commit", "-qam", "adversarial pass by a model")
+        git(repo, "checkout", "-q", "feature")
+        git(repo, "rebase", "-q", "main")
+        change(repo, "app/auth/tokens.py", "TTL = 3600\n", "token ttl")
+        approve(repo, "alice", keys)
+        server.content = json.dumps({"findings": [{"title": "TTL too long", "severity": "high"}]})
+        v = verdict(repo)
+        gate = v["by_gate"]["adversarial_review"]
+        assert gate["status"] == "fail" and gate["evidence"]["model"] == "reviewer-large-2026-10"
+        message = gate["findings"][0]["message"]
+        assert "TTL too long" in message
+        fid = message.rsplit("[", 1)[1].rstrip("]")
+        verdict(repo)
+        assert len(server.requests) == 1  # the model's review of this diff is reused
+        approve(repo, "bob", keys, "--resolve", fid)
+        assert verdict(repo)["verdict"] == "pass"
+
+        change(repo, "app/auth/tokens.py", "TTL = 600\n", "shorter ttl")
+        approve(repo, "alice", keys)
+        server.content = "I think it is fine"
+        gate = verdict(repo)["by_gate"]["adversarial_review"]
+        assert gate["status"] == "error" and "not the expected JSON" in gate["reason"]
+    finally:
+        server.close()
+
+
+def test_a_hanging_command_times_out_as_an_error(team):
+    repo, keys = team
+    git(repo, "checkout", "-q", "main")
+    text = (
+        (repo / "changegate.toml")
+        .read_text()
+        .replace(
+            f'command = ["{PY}", "-m", "compileall", "-q", "app"]',
+            f'command = ["{PY}", "-c", "import time; time.sleep(60)"]\ntimeout_seconds = 1',
+        )
+    )
+    (repo / "changegate.toml").write_text(text)
+    git(repo, "commit", "-qam", "a type checker that hangs")
+    git(repo, "checkout", "-q", "feature")
+    git(repo, "rebase", "-q", "main")
+    change(repo, "app/core.py", "def add(a, b):\n    return b + a\n", "commute")
+    gate = verdict(repo)["by_gate"]["types"]
+    assert gate["status"] == "error" and "no answer after 1s" in gate["reason"]

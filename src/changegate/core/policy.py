@@ -131,6 +131,7 @@ class ModelReviewer(Strict):
     endpoint: str | None = None  # OpenAI-compatible chat-completions URL
     model: str | None = None
     api_key_env: str | None = None
+    timeout_seconds: float = Field(default=120, gt=0)
 
     @model_validator(mode="after")
     def _one_kind(self) -> ModelReviewer:

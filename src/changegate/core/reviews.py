@@ -80,7 +80,16 @@ class ReviewDecision:
     changes_requested_by: list[str] = field(default_factory=list)
     adversarial_by: list[str] = field(default_factory=list)
     open_findings: list[tuple[str, str]] = field(default_factory=list)  # (id, text)
+    resolved: set[str] = field(default_factory=set)  # finding ids settled by a counted review
     rejected: list[str] = field(default_factory=list)  # why an attestation did not count
+
+
+def model_finding_ids(patch_id: str, model: str, findings: tuple[str, ...]) -> list[str]:
+    """Ids for a model's findings: stable for the same diff, model and text."""
+    return [
+        "F" + hashlib.sha256(f"{patch_id}|{model}|{n}|{text}".encode()).hexdigest()[:8]
+        for n, text in enumerate(findings, start=1)
+    ]
 
 
 def decide(
@@ -131,7 +140,7 @@ def decide(
             out.approved_by.append(att.reviewer)
         else:
             out.changes_requested_by.append(att.reviewer)
-    resolved = {rid for att in counted for rid in att.resolves}
+    resolved = out.resolved = {rid for att in counted for rid in att.resolves}
     for att in counted:
         if att.adversarial:
             for fid, text in zip(att.finding_ids(), att.findings, strict=True):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
-from changegate.core.reviews import ReviewDecision
+from changegate.core.policy import ModelReviewer
+from changegate.core.reviews import ReviewDecision, model_finding_ids
 from changegate.core.verdict import GateFinding, GateResult
+from changegate.errors import ChangegateError
 from changegate.gates.base import GateContext
 
 
@@ -24,6 +26,34 @@ def _decision(ctx: GateContext) -> ReviewDecision:
         ctx.head,
     )
     return judge(ctx.app, change, ctx.policy)
+
+
+def _model_review(ctx: GateContext, cfg: ModelReviewer) -> tuple[str, tuple[str, ...]]:
+    """The model's review of this diff: recorded once in the ledger, then reused."""
+    from changegate.adapters.model_reviewer import review
+    from changegate.adapters.storage.store import EventFilter
+
+    config = {"command": cfg.command, "endpoint": cfg.endpoint, "model": cfg.model}
+    store = ctx.app.store()
+    for event in reversed(store.events(EventFilter(action="review.model", subject=ctx.head))):
+        data = event.data()
+        if data.get("patch_id") == ctx.patch_id and data.get("config") == config:
+            return str(data["model"]), tuple(data["findings"])
+    diff = ctx.app.git("diff", "--no-color", ctx.merge_base, ctx.head)
+    answer = review(cfg, diff)
+    store.append(
+        ctx.app.actor(),
+        "review.model",
+        ctx.head,
+        {
+            "patch_id": ctx.patch_id,
+            "config": config,
+            "model": answer.model,
+            "findings": list(answer.findings),
+            "truncated": answer.truncated,
+        },
+    )
+    return answer.model, answer.findings
 
 
 class ReviewGate:
@@ -90,11 +120,30 @@ class AdversarialGate:
     def run(self, ctx: GateContext) -> GateResult:
         start = time.monotonic()
         d = _decision(ctx)
-        evidence = {
-            "adversarial_by": d.adversarial_by,
-            "open_findings": d.open_findings,
-            "why": [r for r in ctx.classification.reasons if "relevant" in r],
+        model_cfg = ctx.policy.gates.adversarial_review.model
+        evidence: dict[str, object] = {
+            "why": [r for r in ctx.classification.reasons if "relevant" in r]
         }
+        if not d.adversarial_by and model_cfg is not None:
+            try:
+                model, findings = _model_review(ctx, model_cfg)
+            except ChangegateError as exc:
+                return GateResult(
+                    self.name,
+                    "error",
+                    exc.message,
+                    evidence=evidence,
+                    duration_s=time.monotonic() - start,
+                )
+            d.adversarial_by.append(f"model {model}")
+            ids = model_finding_ids(ctx.patch_id, model, findings)
+            d.open_findings += [
+                (fid, text)
+                for fid, text in zip(ids, findings, strict=True)
+                if fid not in d.resolved
+            ]
+            evidence["model"] = model
+        evidence.update(adversarial_by=d.adversarial_by, open_findings=d.open_findings)
         open_findings = [
             GateFinding(f"{text} [{fid}]", rule="adversarial-finding")
             for fid, text in d.open_findings
