@@ -314,7 +314,7 @@ def test_model_as_the_adversarial_reviewer(team, monkeypatch):
 
 
 def test_a_hanging_command_times_out_as_an_error(team):
-    repo, keys = team
+    repo, _ = team
     git(repo, "checkout", "-q", "main")
     text = (
         (repo / "changegate.toml")
