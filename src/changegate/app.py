@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from changegate.adapters.git import Git
-from changegate.adapters.storage.store import Store
-from changegate.core.policy import Policy
 from changegate.errors import EnvironmentProblem
+
+if TYPE_CHECKING:  # loaded on first use: `changegate --help` and the hook never pay for them
+    from changegate.adapters.storage.store import Store
+    from changegate.core.policy import Policy
 
 
 @dataclass

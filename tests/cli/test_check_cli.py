@@ -331,3 +331,19 @@ def test_a_hanging_command_times_out_as_an_error(team):
     change(repo, "app/core.py", "def add(a, b):\n    return b + a\n", "commute")
     gate = verdict(repo)["by_gate"]["types"]
     assert gate["status"] == "error" and "no answer after 1s" in gate["reason"]
+
+
+def test_unchanged_change_reuses_gate_results(team):
+    repo, keys = team
+    change(repo, "app/core.py", "def add(a, b):\n    return b + a\n", "commute")
+    first = verdict(repo)
+    assert "cached_from_seq" not in first["by_gate"]["lint"]["evidence"]
+    approve(repo, "alice", keys)
+    second = verdict(repo)
+    for gate in ("lint", "types", "tests", "migrations"):
+        assert second["by_gate"][gate]["evidence"]["cached_from_seq"] > 0, gate
+        assert second["by_gate"][gate]["status"] == first["by_gate"][gate]["status"]
+    # Reviews are never cached: the new approval counts at once.
+    assert second["verdict"] == "pass"
+    change(repo, "app/core.py", "def add(a, b):\n    return a + b\n", "back")
+    assert "cached_from_seq" not in verdict(repo)["by_gate"]["lint"]["evidence"]

@@ -8,6 +8,8 @@ with the verdict, in one transaction.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import tempfile
 import threading
@@ -34,6 +36,8 @@ class GateContext:
     classification: Classification
     patch_id: str
     authors: frozenset[str]
+    tree: str = ""  # HEAD's tree id: what a clean checkout contains
+    policy_sha256: str = ""
     _worktree: Path | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -72,3 +76,21 @@ class Gate(Protocol):
 
     def run(self, ctx: GateContext) -> GateResult:
         """Decide; expected failures are results (``fail``/``error``), never exceptions."""
+
+
+def tool_fingerprint(executable: str) -> str:
+    """Which tool a command runs, cheaply: its resolved path, size and mtime.
+
+    Asking every tool for ``--version`` on each check would cost more than the
+    cached check itself; an upgraded tool changes its file, which is enough to
+    invalidate a cached result.
+    """
+    path = shutil.which(executable)
+    if path is None:
+        return f"{executable}:missing"
+    st = Path(path).resolve().stat()
+    return f"{Path(path).resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def cache_key(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()

@@ -16,7 +16,7 @@ from changegate.core.paths import first_match
 from changegate.core.policy import CommandGate, Suite
 from changegate.core.verdict import GateFinding, GateResult, Status
 from changegate.errors import EnvironmentProblem
-from changegate.gates.base import GateContext
+from changegate.gates.base import GateContext, cache_key, tool_fingerprint
 
 TAIL = 40  # lines of output kept as evidence
 
@@ -72,6 +72,12 @@ class CommandGateRunner:
     def skip_reason(self, ctx: GateContext) -> str | None:
         return None if self._config(ctx).enabled else f"gates.{self.name} is disabled"
 
+    def cache_key(self, ctx: GateContext) -> str:
+        cfg = self._config(ctx)
+        return cache_key(
+            self.name, ctx.tree, cfg.command, cfg.timeout_seconds, tool_fingerprint(cfg.command[0])
+        )
+
     def run(self, ctx: GateContext) -> GateResult:
         cfg = self._config(ctx)
         return run_command(self.name, cfg.command, cfg.timeout_seconds, ctx.worktree())
@@ -112,6 +118,17 @@ class TestsGate:
         if not relevant_suites(cfg.suites, ctx.changed_paths)[0]:
             return "the change touches no suite's paths"
         return None
+
+    def cache_key(self, ctx: GateContext) -> str:
+        suites, _ = relevant_suites(ctx.policy.gates.tests.suites, ctx.changed_paths)
+        return cache_key(
+            self.name,
+            ctx.tree,
+            [
+                (s.name, s.command, s.timeout_seconds, s.junit, tool_fingerprint(s.command[0]))
+                for s in suites
+            ],
+        )
 
     def run(self, ctx: GateContext) -> GateResult:
         suites, why = relevant_suites(ctx.policy.gates.tests.suites, ctx.changed_paths)

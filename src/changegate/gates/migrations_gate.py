@@ -6,7 +6,7 @@ import time
 
 from changegate.core.verdict import GateFinding, GateResult, Status
 from changegate.errors import ChangegateError
-from changegate.gates.base import GateContext
+from changegate.gates.base import GateContext, cache_key
 
 
 class MigrationsGate:
@@ -14,6 +14,9 @@ class MigrationsGate:
 
     def skip_reason(self, ctx: GateContext) -> str | None:
         return None if ctx.policy.gates.migrations.enabled else "gates.migrations is disabled"
+
+    def cache_key(self, ctx: GateContext) -> str:
+        return cache_key(self.name, ctx.tree, ctx.merge_base, ctx.policy_sha256)
 
     def run(self, ctx: GateContext) -> GateResult:
         from changegate.migrations import check, discover, to_dict

@@ -7,11 +7,12 @@ not only the change that introduced it. Secret scanning cannot be bypassed.
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from changegate.core.verdict import GateFinding, GateResult
 from changegate.errors import ChangegateError
-from changegate.gates.base import GateContext
+from changegate.gates.base import GateContext, cache_key
 
 
 class SecretsGate:
@@ -19,6 +20,24 @@ class SecretsGate:
 
     def skip_reason(self, ctx: GateContext) -> str | None:
         return None if ctx.policy.gates.secrets.enabled else "gates.secrets is disabled"
+
+    def cache_key(self, ctx: GateContext) -> str:
+        """Same commits, same rules and tuning at BASE, same open leaks: same answer."""
+        from changegate.workflows import secrets as wf
+
+        config = ctx.policy.gates.secrets.gitleaks_config
+        tuning = ctx.app.git.show_file(ctx.base, config) if config else None
+        open_leaks = sorted(fp for fp, leak in wf.leaks(ctx.app).items() if leak.is_open)
+        allowed = sorted(fp for fp, leak in wf.leaks(ctx.app).items() if leak.state == "allowed")
+        return cache_key(
+            self.name,
+            ctx.merge_base,
+            ctx.head,
+            ctx.policy_sha256,
+            hashlib.sha256(tuning or b"").hexdigest(),
+            open_leaks,
+            allowed,
+        )
 
     def run(self, ctx: GateContext) -> GateResult:
         from changegate.workflows import secrets as wf

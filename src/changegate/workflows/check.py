@@ -18,7 +18,7 @@ from typing import Any
 
 from changegate.app import App
 from changegate.core.classify import Classification, classify
-from changegate.core.verdict import GateResult, verdict
+from changegate.core.verdict import GateFinding, GateResult, verdict
 from changegate.errors import ChangegateError
 from changegate.gates.base import Gate, GateContext
 from changegate.workflows.change import Change, resolve
@@ -49,19 +49,48 @@ class CheckReport:
         }
 
 
-def _run_one(gate: Gate, ctx: GateContext) -> GateResult:
+def _cached(payload: dict[str, Any], seq: int) -> GateResult:
+    findings = [GateFinding(**f) for f in payload.get("findings", [])]
+    evidence = {**payload.get("evidence", {}), "cached_from_seq": seq}
+    return GateResult(
+        payload["name"], payload["status"], payload["reason"], findings, evidence, 0.0
+    )
+
+
+def _run_one(
+    gate: Gate, ctx: GateContext, cache: dict[str, tuple[dict[str, Any], int]]
+) -> GateResult:
     start = time.monotonic()
     try:
         reason = gate.skip_reason(ctx)
         if reason is not None:
             return GateResult(gate.name, "skipped", reason)
+        key_of = getattr(gate, "cache_key", None)
+        key = key_of(ctx) if key_of else None
+        if key and key in cache:
+            return _cached(*cache[key])
         result = gate.run(ctx)
+        if key and result.status in ("pass", "fail"):
+            result.evidence["cache_key"] = key
     except ChangegateError as exc:
         result = GateResult(gate.name, "error", exc.message)
     except Exception as exc:  # a broken gate must block, never pass or crash the verdict
         result = GateResult(gate.name, "error", f"gate crashed: {type(exc).__name__}: {exc}")
     result.duration_s = result.duration_s or time.monotonic() - start
     return result
+
+
+def _previous_results(app: App, head: str) -> dict[str, tuple[dict[str, Any], int]]:
+    """Earlier gate results for this commit, by cache key (opens the store before threads)."""
+    from changegate.adapters.storage.store import EventFilter
+
+    out: dict[str, tuple[dict[str, Any], int]] = {}
+    for event in app.store().events(EventFilter(action="gate.result", subject=head)):
+        data = event.data()
+        key = data.get("evidence", {}).get("cache_key")
+        if key and "cached_from_seq" not in data.get("evidence", {}):
+            out[key] = (data, event.seq)
+    return out
 
 
 def check(
@@ -75,6 +104,7 @@ def check(
 
     change = resolve(app.git, base, head)
     policy = app.policy_at(change.base)
+    policy_bytes = app.git.show_file(change.base, "changegate.toml") or b""
     schema_dirs = [s.path for s in policy.gates.migrations.sets]
     classification = classify(change.files, policy.classification, schema_dirs)
     ctx = GateContext(
@@ -87,9 +117,11 @@ def check(
         classification=classification,
         patch_id=change.patch_id,
         authors=change.authors,
+        tree=app.git("rev-parse", f"{change.head}^{{tree}}").strip(),
+        policy_sha256=hashlib.sha256(policy_bytes).hexdigest(),
     )
     chosen = gates if gates is not None else all_gates()
-    app.store()  # opened once, before the gates' threads share it
+    cache = _previous_results(app, change.head)
     results: list[GateResult] = []
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
@@ -97,7 +129,7 @@ def check(
             for gate in chosen:
                 if progress:
                     progress(gate.name, None)
-                futures.append(pool.submit(_run_one, gate, ctx))
+                futures.append(pool.submit(_run_one, gate, ctx, cache))
             for gate, future in zip(chosen, futures, strict=True):
                 result = future.result()
                 results.append(result)
@@ -109,7 +141,6 @@ def check(
     evidence = json.dumps([r.as_dict() for r in results], sort_keys=True, default=str)
     digest = hashlib.sha256(evidence.encode()).hexdigest()
     report = CheckReport(change, classification, results, outcome, digest)
-    policy_bytes = app.git.show_file(change.base, "changegate.toml") or b""
     actor = app.actor()
     with app.store().writer() as w:
         for r in results:
@@ -131,7 +162,7 @@ def check(
                 "classification": classification.as_dict(),
                 "gates": {r.gate: r.status for r in results},
                 "evidence_digest": digest,
-                "policy_sha256": hashlib.sha256(policy_bytes).hexdigest(),
+                "policy_sha256": ctx.policy_sha256,
             },
         )
     report.seq = event.seq
