@@ -347,3 +347,30 @@ def test_unchanged_change_reuses_gate_results(team):
     assert second["verdict"] == "pass"
     change(repo, "app/core.py", "def add(a, b):\n    return a + b\n", "back")
     assert "cached_from_seq" not in verdict(repo)["by_gate"]["lint"]["evidence"]
+
+
+def test_merge_only_on_a_passing_verdict(team):
+    repo, keys = team
+    change(repo, "app/core.py", "def add(a, b):\n    return b + a\n", "commute")
+    git(repo, "checkout", "-q", "main")
+    code, _, err = cg(repo, "merge", "feature")
+    assert code == 1 and "no passing verdict" in err
+    git(repo, "checkout", "-q", "feature")
+    approve(repo, "alice", keys)
+    assert verdict(repo)["verdict"] == "pass"
+    git(repo, "checkout", "-q", "main")
+    code, out, err = cg(repo, "merge", "feature")
+    assert code == 0, err
+    message = git(repo, "log", "-1", "--format=%B")
+    assert "changegate verdict: pass" in message and "evidence:" in message
+    code, out, _ = cg(repo, "audit", "log", "--action", "change.merged", "--format", "json")
+    (event,) = json.loads(out)["events"]
+    assert event["subject"] == git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_ci_github_writes_the_workflow(team):
+    repo, _ = team
+    code, out, _ = cg(repo, "ci", "github")
+    text = (repo / ".github" / "workflows" / "changegate.yml").read_text()
+    assert code == 0 and "changegate check --base" in text and "refs/notes/changegate" in text
+    assert "${{ secrets.CHANGEGATE_DB }}" in text

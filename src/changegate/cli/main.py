@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "policy": "changegate.cli.policy_cmd:policy",
     "audit": "changegate.cli.audit_cmd:audit",
     "check": "changegate.cli.check_cmd:check",
+    "ci": "changegate.cli.ci_cmd:ci",
+    "merge": "changegate.cli.merge_cmd:merge",
     "demo": "changegate.cli.demo_cmd:demo",
     "review": "changegate.cli.review_cmd:review",
     "hook": "changegate.cli.hook_cmd:hook",
