@@ -371,6 +371,7 @@ def test_merge_only_on_a_passing_verdict(team):
 def test_ci_github_writes_the_workflow(team):
     repo, _ = team
     code, out, _ = cg(repo, "ci", "github")
+    assert "required" in out
     text = (repo / ".github" / "workflows" / "changegate.yml").read_text()
     assert code == 0 and "changegate check --base" in text and "refs/notes/changegate" in text
     assert "${{ secrets.CHANGEGATE_DB }}" in text
