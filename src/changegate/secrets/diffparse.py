@@ -100,38 +100,38 @@ def _new_path(spec: str) -> str | None:
     return spec[2:] if spec.startswith("b/") else spec
 
 
-def _hunk_range(header: str) -> tuple[int, int]:
-    """First new line and number of new lines from ``-a,b +c,d @@``."""
-    plus = header.find(" +")
-    end = plus + 2
-    while end < len(header) and header[end].isdigit():
-        end += 1
-    first = int(header[plus + 2 : end] or 0)
-    if end < len(header) and header[end] == ",":
-        stop = end + 1
-        while stop < len(header) and header[stop].isdigit():
-            stop += 1
-        return first, int(header[end + 1 : stop] or 0)
-    return first, 1
+def _add_hunk(delta: FileDelta, hunk: str, nl: int) -> None:
+    """Add one hunk (``-a,b +c,d @@ …`` then its lines, ``nl`` ending the header).
 
-
-def _add_hunk(delta: FileDelta, header: str, block: str) -> None:
-    first, count = _hunk_range(header)
+    Called once per hunk of a whole history, so it works with slices and C
+    string methods only; per-line Python loops are kept for the rare odd hunk.
+    """
+    try:
+        new = hunk[:nl].split(" ", 2)[1]
+        first_text, _, count_text = new[1:].partition(",")
+        first = int(first_text)
+        count = int(count_text) if count_text else 1
+    except (IndexError, ValueError):
+        return  # not a hunk header we understand
     if count == 0:
         return  # only removals
-    if block.startswith("+"):
-        added = block
+    if hunk.startswith("+", nl + 1):
+        added = hunk[nl + 1 :]
     else:
-        cut = block.find("\n+")
+        cut = hunk.find("\n+", nl)
         if cut < 0:
             return
-        added = block[cut + 1 :]
+        added = hunk[cut + 1 :]
     # With -U0 the added part is exactly ``count`` "+" lines; anything more
     # (context lines, "\ No newline at end of file") takes the slow path.
     if added.count("\n") + 1 != count:
-        _add_lines(delta, first, block)
+        _add_lines(delta, first, hunk[nl + 1 :])
         return
-    delta.add(added[1:].replace("\n+", "\n"), first, count)
+    delta.pieces.append(added[1:].replace("\n+", "\n"))
+    lines = delta.linenos
+    lines._starts.append(lines.count)
+    lines._firsts.append(first)
+    lines.count += count
 
 
 def _add_lines(delta: FileDelta, number: int, block: str) -> None:
@@ -193,7 +193,7 @@ def parse_patch(text: str, stats: PatchStats, *, commit: str | None = None) -> I
                 for hunk in parts[1:]:
                     nl = hunk.find("\n")
                     if nl >= 0:
-                        _add_hunk(delta, hunk[:nl], hunk[nl + 1 :])
+                        _add_hunk(delta, hunk, nl)
                 if delta.pieces:
                     yield delta
         elif "\nBinary files " in head:
