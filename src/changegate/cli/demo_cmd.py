@@ -34,8 +34,10 @@ def demo(directory: Path | None, keep: bool) -> int:
     except DemoFailed as exc:
         raise Blocked(f"demo failed: {exc}") from exc
     out.print(
-        "\n[bold green]demo complete[/]: policy validated, events chained, checkpoint "
-        "signed, tampering and truncation caught."
+        "\n[bold green]demo complete[/]: policy as code; a secret blocked, a leak rotated, "
+        "purged and closed; a destructive migration blocked, then verified; a security change "
+        "through signed review, adversarial review and every gate to a recorded merge; the "
+        "ledger verified, tampering and truncation caught."
     )
     if keep or directory:
         out.print(f"repository kept at {root}")

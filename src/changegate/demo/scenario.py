@@ -70,6 +70,32 @@ class Demo:
         self.git("commit", "-q", "-m", "orders service 1.0")
         self.say(f"{self.root}: {len(files)} files, 1 commit")
 
+    def keys(self) -> None:
+        """Reviewers' SSH keys (made here; a team uses the keys it already has)."""
+        import subprocess
+
+        self.key_dir = self.root.parent / "keys"
+        self.key_dir.mkdir(exist_ok=True)
+        self.pub: dict[str, str] = {}
+        for who in ("alice", "bob"):
+            key = self.key_dir / f"id_{who}"
+            subprocess.run(
+                [
+                    "ssh-keygen",
+                    "-q",
+                    "-t",
+                    "ed25519",
+                    "-N",
+                    "",
+                    "-C",
+                    f"{who}@example.com",
+                    "-f",
+                    str(key),
+                ],
+                check=True,
+            )
+            self.pub[who] = (self.key_dir / f"id_{who}.pub").read_text().strip()
+
     def adopt(self) -> None:
         self.step("Day 1: adopt changegate (policy as code, ledger key, ledger)")
         self.run(
@@ -81,6 +107,14 @@ class Demo:
             "--reviewer",
             "bob@example.com",
         )
+        policy = self.root / "changegate.toml"
+        text = policy.read_text()
+        for who, pub in self.pub.items():
+            text = text.replace(
+                f'# ssh_key = "ssh-ed25519 AAAA... {who}@example.com"', f'ssh_key = "{pub}"'
+            )
+        policy.write_text(text)
+        self.say("added the reviewers' SSH public keys to [[roles.reviewers]]")
         self.run("policy", "check")
         self.git("add", "changegate.toml", ".gitignore")
         self.git("commit", "-q", "-m", "Adopt changegate: the change-management policy as code")
@@ -193,15 +227,85 @@ class Demo:
         self.git("add", "migrations")
         self.git("commit", "-q", "-m", "Drop orders.customer (backed up, reversible)")
 
+    def change_through_review(self) -> None:
+        self.step("Every day: Dana changes the token lifetime (security-relevant)")
+        self.git("checkout", "-q", "-b", "token-ttl")
+        auth = self.root / "orders" / "auth"
+        auth.mkdir(exist_ok=True)
+        (auth / "__init__.py").write_text("")
+        (auth / "tokens.py").write_text('"""Session tokens."""\n\nTTL_SECONDS = 3600\n')
+        self.git("add", "orders/auth")
+        self.git(
+            "-c",
+            "user.email=dana@example.com",
+            "-c",
+            "user.name=Dana Developer",
+            "commit",
+            "-q",
+            "-m",
+            "Sessions last an hour",
+        )
+        with _actor("dana@example.com"):
+            self.run("check", "--base", "main", expect=1)
+
+        self.step("Alice reviews and signs her approval with her SSH key")
+        with _actor("alice@example.com"):
+            self.run("review", "approve", "--base", "main", "--key", str(self.key_dir / "id_alice"))
+
+        self.step("Bob does the adversarial pass and finds something")
+        with _actor("bob@example.com"):
+            self.run(
+                "review",
+                "approve",
+                "--adversarial",
+                "--base",
+                "main",
+                "--key",
+                str(self.key_dir / "id_bob"),
+                "--finding",
+                "an hour is long for a stolen session; confirm with security",
+            )
+        with _actor("dana@example.com"):
+            self.run("check", "--base", "main", expect=1)
+        from changegate.app import App
+        from changegate.workflows.change import resolve
+        from changegate.workflows.reviews import judge
+
+        app = App(root=self.root, git=self.git)
+        try:
+            change = resolve(self.git, "main", None)
+            fid = judge(app, change, app.policy_at(change.base)).open_findings[0][0]
+        finally:
+            app.close()
+
+        self.step("Alice accepts the finding (security confirmed); the verdict passes")
+        with _actor("alice@example.com"):
+            self.run(
+                "review",
+                "approve",
+                "--base",
+                "main",
+                "--key",
+                str(self.key_dir / "id_alice"),
+                "--resolve",
+                fid,
+            )
+        with _actor("dana@example.com"):
+            self.run("check", "--base", "main")
+        self.git("checkout", "-q", "main")
+        self.run("merge", "token-ttl")
+
     def record_and_checkpoint(self) -> None:
         self.step(
-            "Every event is appended to the hash-chained ledger; a signed checkpoint "
-            "is kept outside the database"
+            "Every decision above is an event in the hash-chained ledger; a signed "
+            "checkpoint is kept outside the database"
         )
         with _actor("bob@example.com"):
             self.run("audit", "checkpoint")
         self.run("audit", "checkpoint")
-        self.run("audit", "log")
+        self.run("audit", "log", "--action", "review.*")
+        self.run("audit", "log", "--action", "check.verdict")
+        self.run("audit", "log", "--action", "change.merged")
         self.run("audit", "verify")
 
     def tamper(self) -> None:
@@ -242,13 +346,19 @@ def run_demo(directory: Path | None, keep: bool, say: Say) -> Path:
     if root.exists():
         raise DemoFailed(f"{root} already exists; give an empty --dir")
     demo = Demo(root, say)
+    # The team's tools (ruff, pytest, git-filter-repo) live beside this interpreter.
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     try:
         with _actor("alice@example.com"):
             demo.setup_repo()
+            demo.keys()
             demo.adopt()
             demo.show_bad_policy()
             demo.secrets()
             demo.migrations()
+            demo.change_through_review()
             demo.record_and_checkpoint()
             demo.tamper()
     finally:
