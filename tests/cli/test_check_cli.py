@@ -375,3 +375,52 @@ def test_ci_github_writes_the_workflow(team):
     text = (repo / ".github" / "workflows" / "changegate.yml").read_text()
     assert code == 0 and "changegate check --base" in text and "refs/notes/changegate" in text
     assert "${{ secrets.CHANGEGATE_DB }}" in text
+
+
+def test_github_pull_request_reviews_are_imported(team, monkeypatch):
+    from tests.github_server import GitHubServer
+
+    repo, _ = team
+    server = GitHubServer()
+    try:
+        git(repo, "checkout", "-q", "main")
+        text = (
+            (repo / "changegate.toml")
+            .read_text()
+            .replace(
+                'email = "alice@example.com"\n',
+                'email = "alice@example.com"\ngithub = "alice-gh"\n',
+            )
+        )
+        (repo / "changegate.toml").write_text(text)
+        git(repo, "commit", "-qam", "alice's GitHub login")
+        git(repo, "checkout", "-q", "feature")
+        git(repo, "rebase", "-q", "main")
+        change(repo, "app/core.py", "def add(a, b):\n    return b + a\n", "commute")
+        head = git(repo, "rev-parse", "HEAD").strip()
+        server.add_pull(
+            "acme/orders",
+            7,
+            head,
+            [
+                ("alice-gh", "APPROVED", head),
+                ("mallory", "APPROVED", head),
+                ("alice-gh", "COMMENTED", head),
+            ],
+        )
+        monkeypatch.setenv("GITHUB_API_URL", server.url)
+        monkeypatch.setenv("GITHUB_TOKEN", "wrong")
+        code, _, err = cg(repo, "review", "import", "--github", "acme/orders#7", "--base", "main")
+        assert code == 2 and "HTTP 401" in err and "GITHUB_TOKEN" in err
+        monkeypatch.setenv("GITHUB_TOKEN", server.token)
+        code, out, _ = cg(repo, "review", "import", "--github", "acme/orders#7", "--base", "main")
+        assert code == 0 and "imported alice@example.com (alice-gh): approve" in out
+        assert "mallory: no reviewer in the policy" in out
+        v = verdict(repo)
+        assert v["verdict"] == "pass" and "alice@example.com" in v["by_gate"]["review"]["reason"]
+        code, out, _ = cg(repo, "review", "import", "--github", "acme/orders#7", "--base", "main")
+        assert "already imported" in out
+        code, _, err = cg(repo, "review", "import", "--github", "acme/orders", "--base", "main")
+        assert code == 2 and "OWNER/REPO#NUMBER" in err
+    finally:
+        server.close()

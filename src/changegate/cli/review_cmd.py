@@ -106,3 +106,27 @@ def request_changes(
 ) -> int:
     """Block the change until your findings are addressed."""
     return _record(cli, "request-changes", base, rev, adversarial, findings, (), key)
+
+
+@review.command("import")
+@click.option(
+    "--github",
+    "spec",
+    required=True,
+    metavar="OWNER/REPO#N",
+    help="Import this pull request's reviews (token from GITHUB_TOKEN).",
+)
+@click.option("--base", help="Where the change goes (default: origin/HEAD, main).")
+@click.option("--api-url", envvar="GITHUB_API_URL", help="GitHub API base (Enterprise).")
+@pass_cli
+def import_cmd(cli: CliContext, spec: str, base: str | None, api_url: str | None) -> int:
+    """Record GitHub pull-request approvals as reviews, mapped through roles.reviewers.github."""
+    from changegate.workflows.reviews import import_github
+
+    result = import_github(cli.app(), spec, base, api_url)
+    for line in result.recorded:
+        click.echo(f"imported {line}")
+    for line in result.skipped:
+        click.echo(f"skipped {line}")
+    click.echo(f"{len(result.recorded)} review(s) imported from {spec}")
+    return 0

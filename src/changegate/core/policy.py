@@ -62,6 +62,7 @@ class Reviewer(Strict):
     email: Email
     name: str | None = None
     ssh_key: str | None = None  # signs approvals (``ssh-keygen -Y sign``)
+    github: str | None = None  # GitHub login, to import pull-request reviews
     areas: list[str] = Field(default_factory=list)  # path globs of relevant context
 
     @field_validator("ssh_key")
@@ -122,6 +123,7 @@ class ReviewGate(Strict):
     enabled: bool = True
     min_approvals: int = Field(default=1, ge=1, le=10)
     dismiss_on_new_diff: bool = True
+    accept_github_reviews: bool = True  # `review import --github`: GitHub attests the reviewer
 
 
 class ModelReviewer(Strict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from changegate.adapters import review_notes, signing
@@ -18,7 +19,7 @@ from changegate.core.ledger import utc_timestamp
 from changegate.core.policy import Policy
 from changegate.core.reviews import Attestation, Kind, ReviewDecision, decide
 from changegate.errors import Blocked, InputError
-from changegate.workflows.change import Change, resolve
+from changegate.workflows.change import Change, default_base, resolve
 
 
 def _key_path(app: App, key: str | None) -> Path:
@@ -98,9 +99,90 @@ def record(
     return att, change
 
 
+IMPORTED = "review.imported"
+
+
+@dataclass
+class Imported:
+    recorded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def import_github(app: App, spec: str, base: str | None = None, api: str | None = None) -> Imported:
+    """Record a pull request's approvals and change requests as reviews of their diff."""
+    from changegate.adapters import github
+    from changegate.adapters.storage.store import EventFilter
+
+    head, reviews = github.pull_reviews(spec, api)
+    base_name = base or default_base(app.git)
+    policy = app.policy_at(base_name)
+    logins = {r.github.lower(): r.email for r in policy.roles.reviewers if r.github}
+    store = app.store()
+    seen = {e.data().get("review_id") for e in store.events(EventFilter(action=IMPORTED))}
+    out = Imported()
+    for r in reviews:
+        if r.state not in ("APPROVED", "CHANGES_REQUESTED"):
+            continue
+        if r.id in seen:
+            out.skipped.append(f"{r.login}: review {r.id} already imported")
+            continue
+        email = logins.get(r.login.lower())
+        if email is None:
+            out.skipped.append(f"{r.login}: no reviewer in the policy has github = {r.login!r}")
+            continue
+        if not app.git.raw("cat-file", "-e", f"{r.commit_id}^{{commit}}").ok:
+            out.skipped.append(
+                f"{r.login}: reviewed commit {r.commit_id[:12]} is not in this "
+                "repository; fetch the pull request first"
+            )
+            continue
+        change = resolve(app.git, base_name, r.commit_id)
+        kind = "approve" if r.state == "APPROVED" else "request-changes"
+        store.append(
+            app.actor(),
+            IMPORTED,
+            r.commit_id,
+            {
+                "source": "github",
+                "pull": spec,
+                "review_id": r.id,
+                "login": r.login,
+                "reviewer": email,
+                "kind": kind,
+                "patch_id": change.patch_id,
+                "submitted_at": r.submitted_at,
+                "url": r.url,
+                "pull_head": head,
+            },
+        )
+        out.recorded.append(f"{email} ({r.login}): {kind} of {r.commit_id[:12]}")
+    return out
+
+
 def judge(app: App, change: Change, policy: Policy) -> ReviewDecision:
+    from changegate.adapters.storage.store import EventFilter
+
     signers = [(r.email, r.ssh_key) for r in policy.roles.reviewers if r.ssh_key]
     pairs: list[tuple[Attestation, bool]] = []
+    if policy.gates.review.accept_github_reviews:
+        for event in app.store().events(EventFilter(action=IMPORTED)):
+            data = event.data()
+            if data.get("patch_id") != change.patch_id:
+                continue
+            # GitHub authenticated the reviewer; the import is on the ledger with who ran it.
+            pairs.append(
+                (
+                    Attestation(
+                        reviewer=str(data["reviewer"]),
+                        kind=data["kind"],
+                        adversarial=False,
+                        commit=event.subject,
+                        patch_id=str(data["patch_id"]),
+                        ts=str(data.get("submitted_at") or event.ts),
+                    ),
+                    True,
+                )
+            )
     for rec in review_notes.records(app.git):
         try:
             att = Attestation.from_dict(rec["attestation"])
