@@ -424,3 +424,44 @@ def test_github_pull_request_reviews_are_imported(team, monkeypatch):
         assert code == 2 and "OWNER/REPO#NUMBER" in err
     finally:
         server.close()
+
+
+def test_pre_receive_hook_refuses_unverified_pushes(team, tmp_path, monkeypatch):
+    repo, keys = team
+    db = f"sqlite:///{tmp_path / 'team-ledger.db'}"
+    monkeypatch.setenv("CHANGEGATE_DB", db)
+    assert cg(repo, "init")[0] == 0  # the team ledger, shared by developers and the server
+    server = tmp_path / "server.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(server)], check=True)
+    git(repo, "push", "-q", str(server), "main")
+    code, out, _ = cg(server, "hook", "install", "--pre-receive", "--branch", "main")
+    assert code == 0 and "need a passing recorded verdict" in out
+
+    change(repo, "app/core.py", "def add(a, b):\n    return b + a\n", "commute")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "sneaky merge", "feature")
+    push = subprocess.run(
+        ["git", "push", "-q", str(server), "main"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert push.returncode != 0 and "no passing recorded verdict" in push.stderr
+    git(repo, "reset", "-q", "--hard", "HEAD~1")
+
+    git(repo, "checkout", "-q", "feature")
+    approve(repo, "alice", keys)
+    assert verdict(repo)["verdict"] == "pass"
+    git(repo, "checkout", "-q", "main")
+    assert cg(repo, "merge", "feature")[0] == 0
+    push = subprocess.run(
+        ["git", "push", "-q", str(server), "main"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert push.returncode == 0, push.stderr
+    # Other branches are not protected.
+    git(repo, "push", "-q", str(server), "feature")

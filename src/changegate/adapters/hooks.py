@@ -48,6 +48,33 @@ def install(git: Git, python: str | None = None) -> tuple[Path, Path | None]:
     return hook, chained
 
 
+PRE_RECEIVE_MARKER = "# installed by `changegate hook install --pre-receive`"
+
+
+def install_pre_receive(
+    git_dir: Path, branches: list[str], db: str | None, python: str | None = None
+) -> Path:
+    """Write ``hooks/pre-receive`` in a (bare) server repository."""
+    hook = git_dir / "hooks" / "pre-receive"
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    if hook.exists() and PRE_RECEIVE_MARKER not in hook.read_text(errors="replace"):
+        hook.replace(hook.with_name("pre-receive" + CHAINED_SUFFIX))
+    flags = " ".join(f"--branch {shlex.quote(b)}" for b in branches)
+    env = f"CHANGEGATE_DB={shlex.quote(db)} " if db else ""
+    command = f"{env}{shlex.quote(python or sys.executable)} -m changegate.cli.prereceive {flags}"
+    hook.write_text(f"""#!/bin/sh
+{PRE_RECEIVE_MARKER}: protected branches only move to commits with a passing verdict.
+input=$(cat)
+printf '%s\n' "$input" | {command} || exit $?
+chained="$0{CHAINED_SUFFIX}"
+if [ -x "$chained" ]; then
+  printf '%s\n' "$input" | "$chained" "$@"
+fi
+""")
+    hook.chmod(0o755)
+    return hook
+
+
 def uninstall(git: Git) -> bool:
     hook = hooks_dir(git) / "pre-commit"
     if not hook.exists() or MARKER not in hook.read_text(errors="replace"):
