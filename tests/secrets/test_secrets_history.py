@@ -149,3 +149,23 @@ def test_submodule_does_not_break_scans(repo: Path, tmp_path: Path, scanner: Sca
     result = scan_history(Git(repo), scanner)
     assert result.findings == []
     assert result.commits == 2
+
+
+def test_stream_cuts_blocks_at_file_boundaries_and_reports_git_errors(repo: Path) -> None:
+    from changegate.secrets import gitstream
+
+    for i in range(30):
+        commit_file(repo, f"f{i}.txt", "x\n" * 2000)
+    commits = git(repo, "rev-list", "--reverse", "HEAD").split()
+    args = ("diff-tree", "--stdin", "--root", "-r", "-p", "-U0")
+    old = gitstream.BLOCK
+    gitstream.BLOCK = 4096  # force many blocks
+    try:
+        blocks = list(gitstream.stream_git(repo, args, commits))
+    finally:
+        gitstream.BLOCK = old
+    assert len(blocks) > 5
+    assert all(b.startswith(b"diff --git ") and b.endswith(b"\n") for b in blocks[1:-1])
+    assert b"".join(blocks).count(b"diff --git ") == 31
+    with pytest.raises(InputError, match="diff-tree"):
+        list(gitstream.stream_git(repo, ("diff-tree", "--no-such-option"), commits))

@@ -69,6 +69,7 @@ class PatchStats:
 
     binary: list[tuple[str | None, str]] = field(default_factory=list)  # (commit, path)
     commits: int = 0
+    last_commit: str | None = None  # carried into the next block of a streamed diff
 
 
 def unquote(path: str) -> str:
@@ -178,7 +179,7 @@ def parse_patch(text: str, stats: PatchStats, *, commit: str | None = None) -> I
     lead: list[str] = []
     _strip_commits(sections[0], lead)
     for sha in reversed(lead):
-        commit = sha
+        commit = stats.last_commit = sha
         stats.commits += 1
     for section in sections[1:]:
         following: list[str] = []
@@ -201,5 +202,5 @@ def parse_patch(text: str, stats: PatchStats, *, commit: str | None = None) -> I
             path = _new_path(line.rsplit(" differ", 1)[0].split(" and ")[-1]) or ""
             stats.binary.append((commit, path))
         for sha in reversed(following):
-            commit = sha
+            commit = stats.last_commit = sha
             stats.commits += 1

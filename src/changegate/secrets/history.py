@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from changegate.adapters.git import Git
-from changegate.adapters.proc import Result
 from changegate.errors import InputError
 from changegate.secrets.diffparse import PatchStats, parse_patch
 from changegate.secrets.engine import Scanner
@@ -30,8 +29,9 @@ def _git(repo: Git | str | Path) -> Git:
     return repo if isinstance(repo, Git) else Git.discover(repo)
 
 
-def _scan_patch(scanner: Scanner, text: str, result: ScanResult, commit: str | None) -> None:
-    stats = PatchStats()
+def _scan_patch(scanner: Scanner, text: str, result: ScanResult, commit: str | None) -> str | None:
+    """Scan one block of diff output; return the commit it ends in (for the next block)."""
+    stats = PatchStats(last_commit=commit)
     for delta in parse_patch(text, stats, commit=commit):
         fragment = delta.text
         result.bytes += len(fragment)
@@ -42,6 +42,7 @@ def _scan_patch(scanner: Scanner, text: str, result: ScanResult, commit: str | N
     for in_commit, path in stats.binary:
         where = f" in commit {in_commit[:12]}" if in_commit else ""
         result.notes.append(f"{path}: binary file skipped{where}")
+    return stats.last_commit
 
 
 def scan_staged(repo: Git | str | Path, scanner: Scanner) -> ScanResult:
@@ -109,21 +110,19 @@ def scan_history(
     return result
 
 
-def _diff_tree(git: Git, commits: Sequence[str]) -> Result:
-    stdin = ("\n".join(commits) + "\n").encode()
-    return git.raw(
-        "-c", "core.quotepath=false", "diff-tree", "--stdin", "--root", "-r", *_DIFF_OPTS,
-        input=stdin,
-    )  # fmt: skip
-
-
 def _chunk_commits(git: Git, scanner: Scanner, commits: Sequence[str]) -> ScanResult:
+    """One git process for the whole chunk, its output matched as it streams in."""
+    from changegate.secrets.gitstream import stream_git
+
+    args = ("-c", "core.quotepath=false", "diff-tree", "--stdin", "--root", "-r", *_DIFF_OPTS)
     result = ScanResult(commits=len(commits))
-    res = _diff_tree(git, commits)
-    if not res.ok:
-        result.notes.append(f"git diff-tree failed on {len(commits)} commits: {res.err.strip()}")
-        return result
-    _scan_patch(scanner, res.stdout.decode("utf-8", errors="replace"), result, None)
+    current: str | None = None
+    try:
+        for block in stream_git(git.root, args, commits):
+            text = block.decode("utf-8", errors="replace")
+            current = _scan_patch(scanner, text, result, current)
+    except InputError as exc:
+        result.notes.append(f"{len(commits)} commits not fully scanned: {exc.message}")
     return result
 
 
@@ -149,7 +148,7 @@ def _scan_commits(
     progress: Progress | None,
 ) -> ScanResult:
     total = len(commits)
-    size = max(25, min(100, total // max(1, workers * 8) or 1))
+    size = max(25, min(2000, -(-total // max(1, workers * 4))))
     chunks = [commits[i : i + size] for i in range(0, total, size)]
     parts: dict[int, ScanResult] = {}
     done = 0
