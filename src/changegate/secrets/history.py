@@ -1,9 +1,9 @@
 """Sources in git: the staged change, a commit range, the whole history.
 
-History is split into chunks of commits scanned by worker processes, each
-running its own ``git diff-tree --stdin``: git's diffing and our matching
-both parallelise, which is where most of the speed over a single
-``git log -p`` stream comes from.
+History is split into tasks of up to 2,000 commits scanned by worker
+processes; each task streams one ``git diff-tree --stdin`` (one git process
+keeps its object cache warm across the task) and matches blocks as they
+arrive, so both cores work and memory stays bounded.
 """
 
 from __future__ import annotations
