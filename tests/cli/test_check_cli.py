@@ -465,3 +465,40 @@ def test_pre_receive_hook_refuses_unverified_pushes(team, tmp_path, monkeypatch)
     assert push.returncode == 0, push.stderr
     # Other branches are not protected.
     git(repo, "push", "-q", str(server), "feature")
+
+
+def test_every_commit_catches_a_broken_intermediate_commit(team):
+    repo, keys = team
+    change(repo, "app/core.py", "import os\ndef add(a, b):\n    return a + b\n", "unused import")
+    change(repo, "app/core.py", "def add(a, b):\n    return a + b\n", "fixed")
+    approve(repo, "alice", keys)
+    assert verdict(repo)["by_gate"]["lint"]["status"] == "pass"  # HEAD alone is clean
+    code, out, _ = cg(repo, "check", "--base", "main", "--every-commit", "--format", "json")
+    lint = {g["name"]: g for g in json.loads(out)["gates"]}["lint"]
+    assert code == 1 and lint["status"] == "fail" and lint["reason"].startswith("commit ")
+    assert [c["status"] for c in lint["evidence"]["commits"]] == ["fail"]
+
+
+def test_shallow_clone_without_the_merge_base(team, tmp_path):
+    repo, _ = team
+    change(repo, "app/core.py", "def add(a, b):\n    return b + a\n", "commute")
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        [
+            "git",
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            "--branch",
+            "feature",
+            f"file://{repo}",
+            str(shallow),
+        ],
+        check=True,
+    )
+    subprocess.run(
+        ["git", "fetch", "-q", "--depth", "1", "origin", "main:main"], cwd=shallow, check=True
+    )
+    code, _, err = cg(shallow, "check", "--base", "main")
+    assert code == 2 and "no merge base" in err and "shallow clone" in err

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
 from changegate.cli.context import CliContext, pass_cli
 from changegate.cli.render import console, emit_json
-from changegate.workflows.check import CheckReport
+from changegate.core.verdict import GateResult
+from changegate.workflows.check import CheckReport, Progress
 
 ICONS = {
     "pass": "[green]pass[/]",
@@ -79,9 +82,43 @@ def sarif(report: CheckReport) -> dict[str, object]:
     }
 
 
+@contextmanager
+def _live_table(enabled: bool) -> Iterator[Progress | None]:
+    """On a terminal, a table of the gates that fills in as each one finishes."""
+    out = console()
+    if not (enabled and out.is_terminal):
+        yield None
+        return
+    from rich.live import Live
+    from rich.table import Table
+
+    states: dict[str, str] = {}
+
+    def table() -> Table:
+        t = Table(title="changegate check", show_edge=False)
+        t.add_column("gate")
+        t.add_column("status")
+        for name, state in states.items():
+            t.add_row(name, state)
+        return t
+
+    with Live(table(), console=out, transient=True, refresh_per_second=8) as live:
+
+        def update(name: str, result: GateResult | None) -> None:
+            states[name] = "[yellow]running…[/]" if result is None else ICONS[result.status]
+            live.update(table())
+
+        yield update
+
+
 @click.command()
 @click.option("--base", help="Where the change goes (default: origin/HEAD, main or master).")
 @click.option("--head", help="The change's tip (default: HEAD).")
+@click.option(
+    "--every-commit",
+    is_flag=True,
+    help="Run lint and types on each commit of the range, not only the head.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -90,12 +127,13 @@ def sarif(report: CheckReport) -> dict[str, object]:
     show_default=True,
 )
 @pass_cli
-def check(cli: CliContext, base: str | None, head: str | None, fmt: str) -> int:
+def check(cli: CliContext, base: str | None, head: str | None, every_commit: bool, fmt: str) -> int:
     """Classify the change BASE..HEAD, run every gate the policy (at BASE) requires, and
     record one verdict. Exit 0 pass, 1 blocked, 2 error."""
     from changegate.workflows.check import check as run_check
 
-    report = run_check(cli.app(), base, head)
+    with _live_table(fmt == "text") as progress:
+        report = run_check(cli.app(), base, head, progress=progress, every_commit=every_commit)
     if fmt == "json":
         emit_json(report.as_dict())
     elif fmt == "markdown":

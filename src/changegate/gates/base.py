@@ -38,6 +38,7 @@ class GateContext:
     authors: frozenset[str]
     tree: str = ""  # HEAD's tree id: what a clean checkout contains
     policy_sha256: str = ""
+    every_commit: bool = False  # lint and types on each commit of the range, not only HEAD
     _worktree: Path | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -58,6 +59,21 @@ class GateContext:
                 self.app.git("worktree", "add", "--detach", "--quiet", str(path), self.head)
                 self._worktree = path
             return self._worktree
+
+    def commits(self) -> list[str]:
+        """The change's non-merge commits, oldest first."""
+        out = self.app.git("rev-list", "--reverse", "--no-merges", self.range_spec)
+        return out.split()
+
+    def checkout(self, commit: str) -> Path:
+        """A separate clean worktree of ``commit`` (the caller removes it with ``drop``)."""
+        path = Path(tempfile.mkdtemp(prefix="changegate-commit-")) / "tree"
+        self.app.git("worktree", "add", "--detach", "--quiet", str(path), commit)
+        return path
+
+    def drop(self, path: Path) -> None:
+        self.app.git.raw("worktree", "remove", "--force", str(path))
+        shutil.rmtree(path.parent, ignore_errors=True)
 
     def close(self) -> None:
         if self._worktree is not None:

@@ -74,13 +74,36 @@ class CommandGateRunner:
 
     def cache_key(self, ctx: GateContext) -> str:
         cfg = self._config(ctx)
+        scope = ctx.commits() if ctx.every_commit else [ctx.tree]
         return cache_key(
-            self.name, ctx.tree, cfg.command, cfg.timeout_seconds, tool_fingerprint(cfg.command[0])
+            self.name, scope, cfg.command, cfg.timeout_seconds, tool_fingerprint(cfg.command[0])
         )
 
     def run(self, ctx: GateContext) -> GateResult:
         cfg = self._config(ctx)
-        return run_command(self.name, cfg.command, cfg.timeout_seconds, ctx.worktree())
+        if not ctx.every_commit:
+            return run_command(self.name, cfg.command, cfg.timeout_seconds, ctx.worktree())
+        start = time.monotonic()
+        per_commit = []
+        for commit in ctx.commits():
+            tree = ctx.checkout(commit)
+            try:
+                res = run_command(self.name, cfg.command, cfg.timeout_seconds, tree)
+            finally:
+                ctx.drop(tree)
+            per_commit.append({"commit": commit, "status": res.status, "reason": res.reason})
+            if res.status != "pass":
+                res.reason = f"commit {commit[:12]}: {res.reason}"
+                res.evidence["commits"] = per_commit
+                res.duration_s = time.monotonic() - start
+                return res
+        return GateResult(
+            self.name,
+            "pass",
+            f"`{' '.join(cfg.command)}` passed on each of {len(per_commit)} commit(s)",
+            evidence={"commits": per_commit},
+            duration_s=time.monotonic() - start,
+        )
 
 
 def relevant_suites(suites: list[Suite], paths: list[str]) -> tuple[list[Suite], str]:

@@ -99,6 +99,7 @@ def check(
     head: str | None = None,
     progress: Progress | None = None,
     gates: list[Gate] | None = None,
+    every_commit: bool = False,
 ) -> CheckReport:
     from changegate.gates.registry import all_gates
 
@@ -119,6 +120,7 @@ def check(
         authors=change.authors,
         tree=app.git("rev-parse", f"{change.head}^{{tree}}").strip(),
         policy_sha256=hashlib.sha256(policy_bytes).hexdigest(),
+        every_commit=every_commit,
     )
     chosen = gates if gates is not None else all_gates()
     cache = _previous_results(app, change.head)
