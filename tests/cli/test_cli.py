@@ -218,6 +218,14 @@ def test_help_lists_every_command():
 def test_demo_runs_end_to_end(tmp_path):
     code, out, _ = run(tmp_path, "demo", "--dir", str(tmp_path / "d"))
     assert code == 0, out
-    for step in ("secrets list", "state: closed", "BLOCKED", "schemas restored",
-                 "verdict: blocked", "verdict: pass", "merged token-ttl", "demo complete"):
+    for step in (
+        "secrets list",
+        "state: closed",
+        "BLOCKED",
+        "schemas restored",
+        "verdict: blocked",
+        "verdict: pass",
+        "merged token-ttl",
+        "demo complete",
+    ):
         assert step in out, step
