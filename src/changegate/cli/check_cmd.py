@@ -85,8 +85,8 @@ def sarif(report: CheckReport) -> dict[str, object]:
 @contextmanager
 def _live_table(enabled: bool) -> Iterator[Progress | None]:
     """On a terminal, a table of the gates that fills in as each one finishes."""
-    out = console()
-    if not (enabled and out.is_terminal):
+    out = console() if enabled else None
+    if out is None or not out.is_terminal:
         yield None
         return
     from rich.live import Live
