@@ -229,3 +229,13 @@ def test_demo_runs_end_to_end(tmp_path):
         "demo complete",
     ):
         assert step in out, step
+
+
+def test_unknown_holiday_calendar_is_a_policy_error(adopted):
+    path = adopted / "changegate.toml"
+    path.write_text(
+        path.read_text().replace('calendar_country = "US"', 'calendar_country = "Atlantis"')
+    )
+    code, _, err = run(adopted, "policy", "check")
+    line = path.read_text().splitlines().index('calendar_country = "Atlantis"') + 1
+    assert code == 2 and f"changegate.toml:{line}: emergency.calendar_country" in err

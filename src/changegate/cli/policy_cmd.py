@@ -43,12 +43,31 @@ def show(cli: CliContext, rev: str | None, fmt: str) -> int:
     return 0
 
 
+def _check_calendar(cli: CliContext, pol: Policy, rev: str | None) -> None:
+    """The holiday calendar exists (checked here, not on every load: it imports holidays)."""
+    from changegate.core.deadlines import check_calendar
+
+    problem = check_calendar(pol.emergency.calendar_country, pol.emergency.calendar_subdivision)
+    if problem is None:
+        return
+    from changegate.adapters.policy_file import POLICY_FILE, key_lines
+    from changegate.errors import InputError
+
+    app = cli.app()
+    data = app.git.show_file(rev, POLICY_FILE) if rev else (app.root / POLICY_FILE).read_bytes()
+    lines = key_lines((data or b"").decode("utf-8", "replace"))
+    key = "calendar_subdivision" if "subdivision" in problem else "calendar_country"
+    line = lines.get(("emergency", key), lines.get(("emergency",), 1))
+    raise InputError(f"{POLICY_FILE}:{line}: emergency.{key}: {problem}")
+
+
 @policy.command("check")
 @click.option("--rev", help="Validate the policy as committed at this revision.")
 @pass_cli
 def check(cli: CliContext, rev: str | None) -> int:
     """Validate the policy: exit 2 with one line per problem; exit 1 if its review is overdue."""
     pol = _load(cli, rev)
+    _check_calendar(cli, pol, rev)
     due = pol.next_review_due()
     if date.today() > due:
         click.echo(
