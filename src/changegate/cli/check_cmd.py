@@ -156,6 +156,8 @@ def check(cli: CliContext, base: str | None, head: str | None, every_commit: boo
                 for f in r.findings[:10]:
                     where = f"{f.path}:{f.line}: " if f.path else ""
                     out.print(f"    {where}{f.message}", soft_wrap=True)
+        for note in report.notes:
+            out.print(f"[yellow]note: {note}[/]", soft_wrap=True)
         colour = "green" if report.verdict == "pass" else "red"
         out.print(
             f"verdict: [bold {colour}]{report.verdict}[/] (ledger seq {report.seq}, "

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "ci": "changegate.cli.ci_cmd:ci",
     "merge": "changegate.cli.merge_cmd:merge",
     "demo": "changegate.cli.demo_cmd:demo",
+    "emergency": "changegate.cli.emergency_cmd:emergency",
     "review": "changegate.cli.review_cmd:review",
     "hook": "changegate.cli.hook_cmd:hook",
     "migrations": "changegate.cli.migrations_cmd:migrations",

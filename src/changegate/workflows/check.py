@@ -13,7 +13,8 @@ import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from changegate.app import App
@@ -34,6 +35,7 @@ class CheckReport:
     verdict: str
     evidence_digest: str
     seq: int | None = None
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +48,7 @@ class CheckReport:
             "gates": [r.as_dict() for r in self.results],
             "evidence_digest": self.evidence_digest,
             "ledger_seq": self.seq,
+            "notes": self.notes,
         }
 
 
@@ -70,7 +73,9 @@ def _run_one(
         if key and key in cache:
             return _cached(*cache[key])
         result = gate.run(ctx)
-        if key and result.status in ("pass", "fail"):
+        if key and result.status == "pass":
+            # Only passes are reused: a failure is re-run, so a flaky test or a fixed
+            # tool gets its second chance (and an emergency can close).
             result.evidence["cache_key"] = key
     except ChangegateError as exc:
         result = GateResult(gate.name, "error", exc.message)
@@ -100,6 +105,7 @@ def check(
     progress: Progress | None = None,
     gates: list[Gate] | None = None,
     every_commit: bool = False,
+    honour_emergency: bool = True,
 ) -> CheckReport:
     from changegate.gates.registry import all_gates
 
@@ -124,6 +130,23 @@ def check(
     )
     chosen = gates if gates is not None else all_gates()
     cache = _previous_results(app, change.head)
+    bypass: dict[str, str] = {}
+    notes: list[str] = []
+    if honour_emergency:
+        from changegate.workflows.emergency import emergencies, for_change
+
+        for state in for_change(app, change.head, change.patch_id):
+            for skipped in state.skipped:
+                bypass[skipped] = (
+                    f"bypassed by emergency {state.id} ({state.incident}, "
+                    f"{state.sev}); retroactive review due {state.due}"
+                )
+        now = datetime.now(UTC)
+        notes += [
+            f"emergency {s.id} ({s.incident}) is overdue: its retroactive review was due {s.due}"
+            for s in emergencies(app).values()
+            if s.overdue(now)
+        ]
     results: list[GateResult] = []
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
@@ -131,6 +154,11 @@ def check(
             for gate in chosen:
                 if progress:
                     progress(gate.name, None)
+                if gate.name in bypass:
+                    futures.append(
+                        pool.submit(GateResult, gate.name, "bypassed", bypass[gate.name])
+                    )
+                    continue
                 futures.append(pool.submit(_run_one, gate, ctx, cache))
             for gate, future in zip(chosen, futures, strict=True):
                 result = future.result()
@@ -142,7 +170,7 @@ def check(
     outcome = verdict(results)
     evidence = json.dumps([r.as_dict() for r in results], sort_keys=True, default=str)
     digest = hashlib.sha256(evidence.encode()).hexdigest()
-    report = CheckReport(change, classification, results, outcome, digest)
+    report = CheckReport(change, classification, results, outcome, digest, notes=notes)
     actor = app.actor()
     with app.store().writer() as w:
         for r in results:
