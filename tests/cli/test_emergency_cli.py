@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from tests.cli.test_check_cli import PY, approve, cg, change, team, verdict  # noqa: F401
+from tests.cli.teamrepo import approve, cg, change, verdict
 from tests.conftest import git
 
 from changegate.adapters.storage.store import open_store

@@ -1,0 +1,5 @@
+"""Fixtures shared by the CLI tests."""
+
+from tests.cli.teamrepo import team
+
+__all__ = ["team"]
