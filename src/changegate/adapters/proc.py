@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,3 +76,55 @@ def run(
             "check the command or raise its timeout"
         ) from exc
     return Result(tuple(args), proc.returncode, proc.stdout or b"", proc.stderr or b"")
+
+
+def stream(
+    args: Sequence[str],
+    *,
+    cwd: str | Path | None = None,
+    input: bytes = b"",
+    block: int = 1 << 22,
+) -> Iterator[bytes]:
+    """Yield a long-running command's stdout in blocks as it runs.
+
+    For outputs of hundreds of megabytes (``git diff-tree`` over a whole
+    history) that :func:`run` would hold in memory at once. The input goes
+    through a temporary file, so the command can never block writing while we
+    are still feeding it. A non-zero exit raises :class:`CommandFailed` after
+    the output has been read.
+    """
+    with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as stderr:
+        stdin.write(input)
+        stdin.seek(0)
+        try:
+            proc = subprocess.Popen(
+                list(args),
+                cwd=str(cwd) if cwd is not None else None,
+                stdin=stdin,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+            )
+        except FileNotFoundError as exc:
+            raise EnvironmentProblem(
+                f"{args[0]}: command not found; install it or put it on PATH"
+            ) from exc
+        assert proc.stdout is not None
+        try:
+            while data := proc.stdout.read(block):
+                yield data
+        finally:
+            proc.stdout.close()
+            code = proc.wait()
+        if code != 0:
+            stderr.seek(0)
+            raise CommandFailed(tuple(args), code, stderr.read().decode("utf-8", "replace"))
+
+
+class CommandFailed(Exception):
+    """A streamed command exited non-zero (the caller turns it into its own error)."""
+
+    def __init__(self, args: tuple[str, ...], returncode: int, stderr: str) -> None:
+        super().__init__(f"{args[0]} exited {returncode}")
+        self.args_ = args
+        self.returncode = returncode
+        self.stderr = stderr
