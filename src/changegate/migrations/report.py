@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from changegate.core import sarif
 from changegate.migrations.model import CheckResult, Finding
 from changegate.migrations.rules import RULES
-
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def _finding(f: Finding) -> dict[str, Any]:
@@ -108,30 +107,7 @@ def to_sarif(result: CheckResult, tool_version: str = "0.1.0") -> dict[str, Any]
                     "ruleIndex": index[f.check],
                     "level": f.severity,
                     "message": {"text": f.message},
-                    "locations": [
-                        {
-                            "physicalLocation": {
-                                "artifactLocation": {"uri": report.path},
-                                "region": {"startLine": max(ln, 1)},
-                            }
-                        }
-                        for ln in (f.lines or (f.line,))
-                    ],
+                    "locations": [sarif.location(report.path, ln) for ln in (f.lines or (f.line,))],
                 }
             )
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "changegate-migrations",
-                        "version": tool_version,
-                        "rules": rules,
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
+    return sarif.document("changegate-migrations", tool_version, rules, results)

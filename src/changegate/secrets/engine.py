@@ -74,7 +74,7 @@ class Scanner:
         """Findings in ``text``; ``linenos[i]`` is the real number of its line ``i``."""
         if not text or path_allowed(self.rules.allowlists, path, commit):
             return []
-        candidates = self.rules.candidates(text.lower())
+        candidates = self.rules.candidates(text)
         hits: list[_Hit] = []
         for index in sorted(candidates):
             rule = self.rules.rules[index]

@@ -1,6 +1,6 @@
 """Plain data shared by every part of the engine: rules, allowlists, findings.
 
-Kept free of heavy imports (no re2, no ahocorasick) so that importing the
+Kept free of heavy imports (no re2) so that importing the
 types costs nothing on the pre-commit hook path.
 """
 

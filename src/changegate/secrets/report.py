@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from changegate.core import sarif
 from changegate.secrets.model import Finding, ScanResult
-
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFO_URI = "https://github.com/changegate/changegate"
 
 
 def to_json(result: ScanResult) -> dict[str, Any]:
@@ -48,7 +46,6 @@ def to_sarif(result: ScanResult, *, version: str = "0.1.0") -> dict[str, Any]:
                     "properties": {"tags": ["security", "secret"]},
                 }
             )
-        region = {"startLine": f.line, "startColumn": f.column, "endLine": f.end_line or f.line}
         properties: dict[str, Any] = {"preview": f.preview}
         if f.commit:
             properties["commit"] = f.commit
@@ -59,31 +56,12 @@ def to_sarif(result: ScanResult, *, version: str = "0.1.0") -> dict[str, Any]:
                 "level": "error",
                 "message": {"text": _message(f)},
                 "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": f.path},
-                            "region": region,
-                        }
-                    }
+                    sarif.location(
+                        f.path, f.line, startColumn=f.column, endLine=f.end_line or f.line
+                    )
                 ],
                 "partialFingerprints": {"changegate/secret/v1": f.fingerprint},
                 "properties": properties,
             }
         )
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "changegate",
-                        "informationUri": INFO_URI,
-                        "version": version,
-                        "rules": rules,
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
+    return sarif.document("changegate", version, rules, results)
