@@ -35,6 +35,7 @@ from changegate.errors import EnvironmentProblem, InputError
 HEAD_REVISION = "0001_ledger"
 _ADVISORY_KEY = 0x636867_6C6467  # "chg" "ldg": one lock for the one ledger
 
+_PG_CHUNK = 20_000  # events per page when reading the chain from PostgreSQL
 _FIELDS = ("prev_hash", "seq", "ts", "actor", "action", "subject", "payload")
 _MESSAGE_SQL = {
     # Builds core.ledger.event_message() in SQL: header, then each field as a
@@ -260,38 +261,54 @@ class Store:
     def seq_span(self) -> tuple[int, int]:
         """(lowest seq, highest seq), (0, 0) for an empty ledger: two index look-ups."""
         with self._connect() as conn:
-            row = conn.execute(
-                select(func.min(ledger_events.c.seq), func.max(ledger_events.c.seq))
-            ).one()
+            return self._span(conn)
+
+    @staticmethod
+    def _span(conn: Connection) -> tuple[int, int]:
+        row = conn.execute(
+            select(func.min(ledger_events.c.seq), func.max(ledger_events.c.seq))
+        ).one()
         return (int(row[0] or 0), int(row[1] or 0))
 
     @contextmanager
     def link_rows(
         self, lo: int | None = None, hi: int | None = None
     ) -> Iterator[Iterator[LinkRow]]:
-        """Events as (seq, prev_hash, hash, message) in seq order, optionally lo <= seq < hi."""
-        # The driver's own cursor: SQLAlchemy's Row objects would cost more than the hashing.
+        """Events as (seq, prev_hash, hash, message) in seq order, optionally lo <= seq < hi.
+
+        The driver's own cursor: SQLAlchemy's Row objects would cost more than
+        the hashing. SQLite streams one query; PostgreSQL is read in seq
+        ranges of :data:`_PG_CHUNK` (keyset pages: bounded memory, without the
+        round trips of a server-side cursor) with binary results, so each
+        message arrives as raw bytes rather than as hex text twice its size.
+        """
         sql = _MESSAGE_SQL[self.dialect]
-        mark = "?" if self.dialect == "sqlite" else "%s"
-        params: tuple[int, ...] = ()
-        if lo is not None and hi is not None:
-            sql += f" WHERE seq >= {mark} AND seq < {mark}"
-            params = (lo, hi)
-        sql += " ORDER BY seq"
         with self._connect() as conn:
             dbapi: Any = conn.connection.driver_connection
             if self.dialect == "postgresql":
-                with dbapi.cursor(name="changegate_chain_scan") as cur:
-                    cur.itersize = 10_000
-                    cur.execute(sql, params)
-                    yield iter(cur)
-            else:
-                cur = dbapi.cursor()
-                try:
-                    cur.execute(sql, params)
-                    yield iter(cur)
-                finally:
-                    cur.close()
+                if lo is None or hi is None:
+                    first, last = self._span(conn)
+                    lo, hi = first, last + 1
+                yield self._pg_pages(dbapi, sql, lo, hi)
+                return
+            params: tuple[int, ...] = ()
+            if lo is not None and hi is not None:
+                sql += " WHERE seq >= ? AND seq < ?"
+                params = (lo, hi)
+            cur = dbapi.cursor()
+            try:
+                cur.execute(sql + " ORDER BY seq", params)
+                yield iter(cur)
+            finally:
+                cur.close()
+
+    @staticmethod
+    def _pg_pages(dbapi: Any, sql: str, lo: int, hi: int) -> Iterator[LinkRow]:
+        page = sql + " WHERE seq >= %s AND seq < %s ORDER BY seq"
+        with dbapi.cursor() as cur:
+            for start in range(lo, hi, _PG_CHUNK):
+                cur.execute(page, (start, min(start + _PG_CHUNK, hi)), binary=True)
+                yield from cur.fetchall()
 
 
 def _event(m: Any) -> Event:
