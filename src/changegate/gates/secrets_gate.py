@@ -27,8 +27,9 @@ class SecretsGate:
 
         config = ctx.policy.gates.secrets.gitleaks_config
         tuning = ctx.app.git.show_file(ctx.base, config) if config else None
-        open_leaks = sorted(fp for fp, leak in wf.leaks(ctx.app).items() if leak.is_open)
-        allowed = sorted(fp for fp, leak in wf.leaks(ctx.app).items() if leak.state == "allowed")
+        known = wf.leaks(ctx.app)
+        open_leaks = sorted(fp for fp, leak in known.items() if leak.is_open)
+        allowed = sorted(fp for fp, leak in known.items() if leak.state == "allowed")
         return cache_key(
             self.name,
             ctx.merge_base,

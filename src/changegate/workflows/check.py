@@ -90,11 +90,15 @@ def _previous_results(app: App, head: str) -> dict[str, tuple[dict[str, Any], in
     from changegate.adapters.storage.store import EventFilter
 
     out: dict[str, tuple[dict[str, Any], int]] = {}
-    for event in app.store().events(EventFilter(action="gate.result", subject=head)):
+    # The newest results are enough: every check records one per gate.
+    recent = app.store().events(
+        EventFilter(action="gate.result", subject=head, limit=200, newest_first=True)
+    )
+    for event in recent:
         data = event.data()
         key = data.get("evidence", {}).get("cache_key")
         if key and "cached_from_seq" not in data.get("evidence", {}):
-            out[key] = (data, event.seq)
+            out.setdefault(key, (data, event.seq))
     return out
 
 

@@ -69,6 +69,7 @@ class EventFilter:
     since: str | None = None  # ledger timestamp text, inclusive
     until: str | None = None  # ledger timestamp text, exclusive
     limit: int | None = None
+    newest_first: bool = False
 
 
 class LedgerWriter:
@@ -238,7 +239,8 @@ class Store:
 
     def events(self, flt: EventFilter | None = None) -> list[Event]:
         flt = flt or EventFilter()
-        q = select(ledger_events).order_by(ledger_events.c.seq)
+        order = ledger_events.c.seq.desc() if flt.newest_first else ledger_events.c.seq
+        q = select(ledger_events).order_by(order)
         c = ledger_events.c
         if flt.actor:
             q = q.where(c.actor == flt.actor)
