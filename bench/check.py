@@ -95,6 +95,11 @@ def project() -> Path:
     return repo
 
 
+# Installed by pip, changegate runs from compiled bytecode; a sandbox that sets
+# PYTHONDONTWRITEBYTECODE makes every run recompile our modules from source instead.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed_check(repo: Path) -> tuple[float, dict[str, object]]:
     start = time.perf_counter()
     proc = subprocess.run(
@@ -103,6 +108,7 @@ def timed_check(repo: Path) -> tuple[float, dict[str, object]]:
         capture_output=True,
         text=True,
         check=False,
+        env=ENV,
     )
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):

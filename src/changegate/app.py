@@ -41,9 +41,13 @@ class App:
         return self._policy
 
     def policy_at(self, rev: str) -> Policy:
-        from changegate.adapters.policy_file import load_policy_at
+        return self.policy_source_at(rev)[0]
 
-        return load_policy_at(self.git, rev)
+    def policy_source_at(self, rev: str) -> tuple[Policy, bytes]:
+        """The policy committed at ``rev`` and its exact bytes (whose hash is evidence)."""
+        from changegate.adapters.policy_file import read_policy_at
+
+        return read_policy_at(self.git, rev)
 
     def store(self, *, create: bool = False) -> Store:
         if self._store is None:

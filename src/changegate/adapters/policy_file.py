@@ -171,6 +171,11 @@ def load_policy(repo_root: Path) -> Policy:
 
 
 def load_policy_at(git: Git, rev: str) -> Policy:
+    """The policy as committed at ``rev`` (see :func:`read_policy_at`)."""
+    return read_policy_at(git, rev)[0]
+
+
+def read_policy_at(git: Git, rev: str) -> tuple[Policy, bytes]:
     """The policy as committed at ``rev``: the trusted base of a change, never its head.
 
     A change cannot loosen the rules it is judged by: whatever it does to
@@ -186,4 +191,4 @@ def load_policy_at(git: Git, rev: str) -> Policy:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{rev}:{POLICY_FILE}: not UTF-8 text; save it as UTF-8") from exc
-    return parse_policy(text, f"{rev}:{POLICY_FILE}")
+    return parse_policy(text, f"{rev}:{POLICY_FILE}"), data

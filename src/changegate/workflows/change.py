@@ -24,6 +24,7 @@ class Change:
     authors: frozenset[str]  # authors and committers of BASE..HEAD (emails)
     base_name: str
     head_name: str
+    tree: str = ""  # HEAD's tree id
 
 
 def default_base(git: Git) -> str:
@@ -69,7 +70,14 @@ def patch_id(git: Git, a: str, b: str) -> str:
 def resolve(git: Git, base: str | None, head: str | None) -> Change:
     base_name = base or default_base(git)
     head_name = head or "HEAD"
-    base_id, head_id = git.rev_parse(base_name), git.rev_parse(head_name)
+    ids = git.raw(
+        "rev-parse", f"{base_name}^{{commit}}", f"{head_name}^{{commit}}", f"{head_name}^{{tree}}"
+    ).out.split()
+    if len(ids) != 3:  # one call when both exist; the helper names the one that does not
+        git.rev_parse(base_name)
+        git.rev_parse(head_name)
+        raise InputError(f"cannot resolve {base_name}..{head_name}")
+    base_id, head_id, tree = ids
     res = git.raw("merge-base", base_id, head_id)
     if not res.ok or not res.out.strip():
         shallow = git.raw("rev-parse", "--is-shallow-repository").out.strip() == "true"
@@ -90,4 +98,5 @@ def resolve(git: Git, base: str | None, head: str | None) -> Change:
         authors=frozenset(p.lower() for p in people),
         base_name=base_name,
         head_name=head_name,
+        tree=tree,
     )

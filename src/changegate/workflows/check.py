@@ -114,8 +114,7 @@ def check(
     from changegate.gates.registry import all_gates
 
     change = resolve(app.git, base, head)
-    policy = app.policy_at(change.base)
-    policy_bytes = app.git.show_file(change.base, "changegate.toml") or b""
+    policy, policy_bytes = app.policy_source_at(change.base)
     schema_dirs = [s.path for s in policy.gates.migrations.sets]
     classification = classify(change.files, policy.classification, schema_dirs)
     ctx = GateContext(
@@ -128,7 +127,7 @@ def check(
         classification=classification,
         patch_id=change.patch_id,
         authors=change.authors,
-        tree=app.git("rev-parse", f"{change.head}^{{tree}}").strip(),
+        tree=change.tree,
         policy_sha256=hashlib.sha256(policy_bytes).hexdigest(),
         every_commit=every_commit,
     )

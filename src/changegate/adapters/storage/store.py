@@ -139,10 +139,19 @@ class Store:
     # ----------------------------------------------------------------- schema
 
     def revision(self) -> str | None:
-        with self._connect() as conn:
-            if not inspect(conn).has_table("alembic_version"):
+        """The schema revision, or None when the database has no changegate schema.
+
+        A direct query (an error when the table is missing) rather than an
+        inspector: this runs on every command and should cost one round trip.
+        """
+        try:
+            with self.engine.connect() as conn:
+                value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                return str(value) if value is not None else None
+        except DBAPIError as exc:
+            if "alembic_version" in str(exc.orig):
                 return None
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            raise engines.translate(exc, self.url) from exc
 
     def upgrade(self) -> None:
         """Bring the schema to the newest revision through Alembic."""
