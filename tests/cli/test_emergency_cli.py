@@ -48,12 +48,18 @@ def test_sev1_hotfix_bypasses_review_then_closes_after_retro_review(team):
     )
     assert v["by_gate"]["lint"]["status"] == "pass"  # everything else still runs
 
+    # The hotfix ships (merged on its recorded verdict); main moves on.
+    git(repo, "checkout", "-q", "main")
+    assert cg(repo, "merge", "feature")[0] == 0
     code, _, err = cg(repo, "emergency", "close", ident)
     assert code == 1 and "retroactive review missing" in err
     code, out, _ = cg(repo, "emergency", "list", "--format", "json")
     assert json.loads(out)["emergencies"][0]["open"] is True
 
-    approve(repo, "alice", keys)
+    # Next morning: the retroactive review of exactly the diff that shipped.
+    code, _, err = cg(repo, "review", "approve", "--emergency", ident, "--key",
+                      str(keys["alice"]), actor="alice@example.com")
+    assert code == 0, err
     code, out, err = cg(repo, "emergency", "close", ident)
     assert code == 0, err
     assert "closed" in out and "alice@example.com" in out and "LATE" not in out

@@ -36,7 +36,8 @@ def demo(directory: Path | None, keep: bool) -> int:
     out.print(
         "\n[bold green]demo complete[/]: policy as code; a secret blocked, a leak rotated, "
         "purged and closed; a destructive migration blocked, then verified; a security change "
-        "through signed review, adversarial review and every gate to a recorded merge; the "
+        "through signed review, adversarial review and every gate to a recorded merge; a SEV1 "
+        "hotfix shipped without review, reviewed next morning and closed; the "
         "ledger verified, tampering and truncation caught."
     )
     if keep or directory:

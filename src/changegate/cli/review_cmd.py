@@ -74,6 +74,12 @@ def _record(
 @review.command("approve")
 @_options
 @click.option(
+    "--emergency",
+    "emergency_id",
+    metavar="EMG-ID",
+    help="The retroactive review of an emergency change: exactly the diff it shipped.",
+)
+@click.option(
     "--resolve",
     "resolves",
     multiple=True,
@@ -87,9 +93,18 @@ def approve(
     adversarial: bool,
     findings: tuple[str, ...],
     key: str | None,
+    emergency_id: str | None,
     resolves: tuple[str, ...],
 ) -> int:
     """Approve the change: you reviewed correctness, security, schema impact and policy."""
+    if emergency_id:
+        from changegate.errors import InputError
+        from changegate.workflows.emergency import emergencies
+
+        state = emergencies(cli.app()).get(emergency_id)
+        if state is None:
+            raise InputError(f"{emergency_id}: no such emergency; see `changegate emergency list`")
+        base, rev = state.base, state.commit
     return _record(cli, "approve", base, rev, adversarial, findings, resolves, key)
 
 

@@ -101,7 +101,9 @@ def fold(events: Iterable[Event]) -> dict[str, EmergencyState]:
                 reason=str(data["reason"]),
                 reason_kind=str(data.get("reason_kind", "")),
                 commit=str(data["commit"]),
-                base=str(data["base"]),
+                # The merge base, not a branch name: the shipped diff must stay the same
+                # after the hotfix is merged and the branch moves on.
+                base=str(data.get("merge_base") or data["base"]),
                 patch_id=str(data["patch_id"]),
                 skipped=list(data["skipped"]),
                 declared_by=e.actor,

@@ -295,6 +295,62 @@ class Demo:
         self.git("checkout", "-q", "main")
         self.run("merge", "token-ttl")
 
+    def emergency(self) -> None:
+        from changegate.app import App
+        from changegate.workflows.emergency import emergencies
+
+        self.step("3 a.m.: the orders API fails for every customer (INC-231, SEV1)")
+        self.git("checkout", "-q", "-b", "hotfix-231")
+        app_py = self.root / "orders" / "app.py"
+        app_py.write_text(
+            app_py.read_text().replace(
+                '    start_response("200 OK", [("Content-Type", "application/json")])',
+                "    # INC-231: never fail the listing\n"
+                '    start_response("200 OK", [("Content-Type", "application/json")])',
+            )
+        )
+        self.git(
+            "-c",
+            "user.email=dana@example.com",
+            "-c",
+            "user.name=Dana Developer",
+            "commit",
+            "-q",
+            "-am",
+            "Hotfix INC-231",
+        )
+        with _actor("dana@example.com"):
+            self.run(
+                "emergency",
+                "declare",
+                "--incident",
+                "INC-231",
+                "--sev",
+                "SEV1",
+                "--reason",
+                "orders API returns 500 for every customer",
+                "--base",
+                "main",
+            )
+            self.run("check", "--base", "main")
+        self.git("checkout", "-q", "main")
+        with _actor("dana@example.com"):
+            self.run("merge", "hotfix-231")
+            self.run("emergency", "list")
+        app = App(root=self.root, git=self.git)
+        try:
+            ident = next(iter(emergencies(app)))
+        finally:
+            app.close()
+
+        self.step("Next morning: Alice reviews exactly what shipped; the emergency closes")
+        with _actor("alice@example.com"):
+            self.run(
+                "review", "approve", "--emergency", ident, "--key", str(self.key_dir / "id_alice")
+            )
+        with _actor("dana@example.com"):
+            self.run("emergency", "close", ident)
+
     def record_and_checkpoint(self) -> None:
         self.step(
             "Every decision above is an event in the hash-chained ledger; a signed "
@@ -359,6 +415,7 @@ def run_demo(directory: Path | None, keep: bool, say: Say) -> Path:
             demo.secrets()
             demo.migrations()
             demo.change_through_review()
+            demo.emergency()
             demo.record_and_checkpoint()
             demo.tamper()
     finally:

@@ -157,7 +157,7 @@ def check(
             for gate in chosen:
                 if progress:
                     progress(gate.name, None)
-                if gate.name in bypass:
+                if gate.name in bypass and gate.skip_reason(ctx) is None:
                     futures.append(
                         pool.submit(GateResult, gate.name, "bypassed", bypass[gate.name])
                     )
