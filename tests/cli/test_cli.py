@@ -226,6 +226,8 @@ def test_demo_runs_end_to_end(tmp_path):
         "verdict: blocked",
         "verdict: pass",
         "merged token-ttl",
+        "bypassed by emergency",
+        "closed: retroactive review by alice@example.com",
         "demo complete",
     ):
         assert step in out, step
