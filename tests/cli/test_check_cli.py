@@ -51,27 +51,10 @@ def test_self_approval_and_wrong_key_are_rejected(team):
     change(repo, "app/core.py", "def add(a, b):\n    return a + b  # bob\n", "bob's change")
     code, _, err = approve(repo, "bob", keys)
     assert code == 1 and "cannot review their own change" in err
-    code, _, err = cg(
-        repo,
-        "review",
-        "approve",
-        "--base",
-        "main",
-        "--key",
-        str(keys["carol"]),
-        actor="alice@example.com",
-    )
+    carol_key = ["review", "approve", "--base", "main", "--key", str(keys["carol"])]
+    code, _, err = cg(repo, *carol_key, actor="alice@example.com")
     assert code == 2 and "not the key the policy lists" in err
-    code, _, err = cg(
-        repo,
-        "review",
-        "approve",
-        "--base",
-        "main",
-        "--key",
-        str(keys["carol"]),
-        actor="mallory@example.com",
-    )
+    code, _, err = cg(repo, *carol_key, actor="mallory@example.com")
     assert code == 1 and "not a reviewer" in err
     assert verdict(repo)["verdict"] == "blocked"
 

@@ -57,8 +57,16 @@ def test_sev1_hotfix_bypasses_review_then_closes_after_retro_review(team):
     assert json.loads(out)["emergencies"][0]["open"] is True
 
     # Next morning: the retroactive review of exactly the diff that shipped.
-    code, _, err = cg(repo, "review", "approve", "--emergency", ident, "--key",
-                      str(keys["alice"]), actor="alice@example.com")
+    code, _, err = cg(
+        repo,
+        "review",
+        "approve",
+        "--emergency",
+        ident,
+        "--key",
+        str(keys["alice"]),
+        actor="alice@example.com",
+    )
     assert code == 0, err
     code, out, err = cg(repo, "emergency", "close", ident)
     assert code == 0, err

@@ -6,10 +6,10 @@ import json
 import random
 import string
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli.teamrepo import cg
 from tests.conftest import git
 
 from changegate.cli.main import main
@@ -19,17 +19,6 @@ def fake_github_token() -> str:
     """A random value in GitHub's token shape (never a live credential)."""
     rng = random.Random()
     return "ghp_" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(36))
-
-
-def cg(repo: Path, *args: str) -> tuple[int, str, str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "changegate.cli.main", "-C", str(repo), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc.returncode, proc.stdout, proc.stderr
 
 
 @pytest.fixture
