@@ -43,11 +43,11 @@ class App:
     def policy_at(self, rev: str) -> Policy:
         return self.policy_source_at(rev)[0]
 
-    def policy_source_at(self, rev: str) -> tuple[Policy, bytes]:
+    def policy_source_at(self, rev: str, label: str | None = None) -> tuple[Policy, bytes]:
         """The policy committed at ``rev`` and its exact bytes (whose hash is evidence)."""
         from changegate.adapters.policy_file import read_policy_at
 
-        return read_policy_at(self.git, rev)
+        return read_policy_at(self.git, rev, label)
 
     def store(self, *, create: bool = False) -> Store:
         if self._store is None:

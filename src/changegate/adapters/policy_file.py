@@ -175,20 +175,22 @@ def load_policy_at(git: Git, rev: str) -> Policy:
     return read_policy_at(git, rev)[0]
 
 
-def read_policy_at(git: Git, rev: str) -> tuple[Policy, bytes]:
+def read_policy_at(git: Git, rev: str, label: str | None = None) -> tuple[Policy, bytes]:
     """The policy as committed at ``rev``: the trusted base of a change, never its head.
 
     A change cannot loosen the rules it is judged by: whatever it does to
-    ``changegate.toml`` takes effect only once it is itself merged.
+    ``changegate.toml`` takes effect only once it is itself merged. ``label``
+    names the revision in messages (a branch name rather than a commit id).
     """
+    name = label or rev
     data = git.show_file(rev, POLICY_FILE)
     if data is None:
         raise InputError(
-            f"{POLICY_FILE} does not exist at {rev}; the policy is read from the base "
-            "revision, so commit it there first"
+            f"{POLICY_FILE} does not exist at {name}; the policy is read from the base "
+            "revision, so commit it there first (or run `changegate init` and commit it)"
         )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{rev}:{POLICY_FILE}: not UTF-8 text; save it as UTF-8") from exc
-    return parse_policy(text, f"{rev}:{POLICY_FILE}"), data
+        raise InputError(f"{name}:{POLICY_FILE}: not UTF-8 text; save it as UTF-8") from exc
+    return parse_policy(text, f"{name}:{POLICY_FILE}"), data

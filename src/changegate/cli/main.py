@@ -50,7 +50,11 @@ class LazyGroup(click.Group):
         return command
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="changegate")
 @click.option(
     "--repo",
@@ -76,6 +80,9 @@ def cli(ctx: click.Context, repo: str, db: str | None) -> None:
     """
     from changegate.cli.context import CliContext
 
+    if ctx.invoked_subcommand is None:  # bare `changegate`: the help, and success
+        click.echo(ctx.get_help())
+        return
     if repo != ".":
         try:
             os.chdir(repo)

@@ -114,7 +114,7 @@ def check(
     from changegate.gates.registry import all_gates
 
     change = resolve(app.git, base, head)
-    policy, policy_bytes = app.policy_source_at(change.base)
+    policy, policy_bytes = app.policy_source_at(change.base, change.base_name)
     schema_dirs = [s.path for s in policy.gates.migrations.sets]
     classification = classify(change.files, policy.classification, schema_dirs)
     ctx = GateContext(
