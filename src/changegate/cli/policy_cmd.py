@@ -61,6 +61,21 @@ def _check_calendar(cli: CliContext, pol: Policy, rev: str | None) -> None:
     raise InputError(f"{POLICY_FILE}:{line}: emergency.{key}: {problem}")
 
 
+@policy.command("review")
+@click.option("--note", required=True, help="What was reviewed and what changed.")
+@pass_cli
+def review_cmd(cli: CliContext, note: str) -> int:
+    """Record the annual policy review (policy owner only) and renew last_reviewed."""
+    from changegate.workflows.policy_review import review
+
+    due = review(cli.app(), note)
+    click.echo(
+        f"policy review recorded; next review due {due}. Commit changegate.toml "
+        "(last_reviewed was renewed)."
+    )
+    return 0
+
+
 @policy.command("check")
 @click.option("--rev", help="Validate the policy as committed at this revision.")
 @pass_cli

@@ -110,8 +110,21 @@ class Classification(Strict):
     trivial_max_lines: int = Field(default=10, ge=0)
     security_paths: list[str] = Field(default_factory=list)
     schema_paths: list[str] = Field(default_factory=list)
+    # §6 "on any material change to the deployment toolchain": a change touching these
+    # paths (deploy procedure, process manager, CI) calls for a policy review.
+    toolchain_paths: list[str] = Field(
+        default_factory=lambda: [
+            ".github/workflows/**",
+            ".gitlab-ci.yml",
+            "deploy/**",
+            "Procfile",
+            "**/supervisord.conf",
+            "**/gunicorn.conf.py",
+            "**/*.service",
+        ]
+    )
 
-    @field_validator("trivial_paths", "security_paths", "schema_paths")
+    @field_validator("trivial_paths", "security_paths", "schema_paths", "toolchain_paths")
     @classmethod
     def _globs(cls, v: list[str]) -> list[str]:
         return _check_globs(v)

@@ -134,7 +134,9 @@ def check(
     chosen = gates if gates is not None else all_gates()
     cache = _previous_results(app, change.head)
     bypass: dict[str, str] = {}
-    notes: list[str] = []
+    from changegate.workflows.policy_review import reminders
+
+    notes: list[str] = reminders(policy, [c.path for c in change.files])
     if honour_emergency:
         from changegate.workflows.emergency import emergencies, for_change
 
