@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -112,6 +112,8 @@ def check(
     honour_emergency: bool = True,
 ) -> CheckReport:
     from changegate.gates.registry import all_gates
+    from changegate.workflows.emergency import emergencies, for_change
+    from changegate.workflows.policy_review import reminders
 
     change = resolve(app.git, base, head)
     policy, policy_bytes = app.policy_source_at(change.base, change.base_name)
@@ -134,12 +136,8 @@ def check(
     chosen = gates if gates is not None else all_gates()
     cache = _previous_results(app, change.head)
     bypass: dict[str, str] = {}
-    from changegate.workflows.policy_review import reminders
-
     notes: list[str] = reminders(policy, [c.path for c in change.files])
     if honour_emergency:
-        from changegate.workflows.emergency import emergencies, for_change
-
         for state in for_change(app, change.head, change.patch_id):
             for skipped in state.skipped:
                 bypass[skipped] = (
@@ -155,18 +153,16 @@ def check(
     results: list[GateResult] = []
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
-            futures = []
+            pending: list[GateResult | Future[GateResult]] = []
             for gate in chosen:
                 if progress:
                     progress(gate.name, None)
                 if gate.name in bypass and gate.skip_reason(ctx) is None:
-                    futures.append(
-                        pool.submit(GateResult, gate.name, "bypassed", bypass[gate.name])
-                    )
-                    continue
-                futures.append(pool.submit(_run_one, gate, ctx, cache))
-            for gate, future in zip(chosen, futures, strict=True):
-                result = future.result()
+                    pending.append(GateResult(gate.name, "bypassed", bypass[gate.name]))
+                else:
+                    pending.append(pool.submit(_run_one, gate, ctx, cache))
+            for gate, item in zip(chosen, pending, strict=True):
+                result = item if isinstance(item, GateResult) else item.result()
                 results.append(result)
                 if progress:
                     progress(gate.name, result)
@@ -198,6 +194,7 @@ def check(
                 "gates": {r.gate: r.status for r in results},
                 "evidence_digest": digest,
                 "policy_sha256": ctx.policy_sha256,
+                "notes": notes,
             },
         )
     report.seq = event.seq
