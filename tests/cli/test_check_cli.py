@@ -375,3 +375,16 @@ def test_shallow_clone_without_the_merge_base(team, tmp_path):
     )
     code, _, err = cg(shallow, "check", "--base", "main")
     assert code == 2 and "no merge base" in err and "shallow clone" in err
+
+
+def test_verify_catches_a_force_push_that_drops_a_recorded_merge(team):
+    repo, keys = team
+    change(repo, "app/core.py", "def add(a, b):\n    return b + a\n", "commute")
+    approve(repo, "alice", keys)
+    assert verdict(repo)["verdict"] == "pass"
+    git(repo, "checkout", "-q", "main")
+    assert cg(repo, "merge", "feature")[0] == 0
+    assert cg(repo, "audit", "verify")[0] == 0
+    git(repo, "reset", "-q", "--hard", "HEAD~1")  # what a force-push would do to main
+    code, _, err = cg(repo, "audit", "verify")
+    assert code == 1 and "history REWRITTEN" in err and "no longer reachable from main" in err

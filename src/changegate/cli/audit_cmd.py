@@ -114,12 +114,17 @@ def verify_cmd(cli: CliContext, fmt: str) -> int:
                     "detail": report.finding.detail,
                 },
                 "notes": report.notes,
+                "history": report.history,
             }
         )
         return 0 if report.ok else 1
+    for problem in report.history:
+        click.echo(f"history REWRITTEN: {problem}", err=True)
     if report.finding is not None:
         f = report.finding
         click.echo(f"ledger DAMAGED: {f.kind} at seq {f.seq}: {f.detail}", err=True)
+        return 1
+    if report.history:
         return 1
     where = f"; matches checkpoint at seq {cp.seq} ({_shown(cli, cp.source)})" if cp else ""
     click.echo(

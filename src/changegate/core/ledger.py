@@ -191,10 +191,11 @@ class VerifyReport:
     checkpoint: Checkpoint | None = None
     finding: Finding | None = None
     notes: list[str] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)  # recorded commits no longer in history
 
     @property
     def ok(self) -> bool:
-        return self.finding is None
+        return self.finding is None and not self.history
 
 
 # What the fast path needs per event: (seq, prev_hash, hash, prebuilt message).

@@ -46,7 +46,39 @@ def verify(app: App) -> VerifyReport:
     cp = latest_checkpoint(app)
     if cp is not None:
         public = _public_key(app)
-    return verify_chain(app.store(), cp, public)
+    report = verify_chain(app.store(), cp, public)
+    report.history = history_problems(app)
+    return report
+
+
+def history_problems(app: App) -> list[str]:
+    """Recorded merges that the protected branch no longer contains (history rewritten).
+
+    A merge the ledger records on ``main`` must stay reachable from ``main``:
+    a force-push that drops it erases reviewed history, which §5 forbids.
+    """
+    problems = []
+    for event in app.store().events(EventFilter(action="change.merged")):
+        branch = str(event.data().get("into", ""))
+        commit = event.subject
+        if not app.git.raw("cat-file", "-e", f"{commit}^{{commit}}").ok:
+            problems.append(
+                f"merge {commit[:12]} recorded at seq {event.seq} no longer exists "
+                "in this repository"
+            )
+            continue
+        if (
+            not branch
+            or not app.git.raw("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}").ok
+        ):
+            continue  # the branch is not in this clone: nothing to compare here
+        contained = app.git.raw("merge-base", "--is-ancestor", commit, f"refs/heads/{branch}")
+        if not contained.ok:
+            problems.append(
+                f"merge {commit[:12]} recorded on {branch} at seq {event.seq} is no "
+                f"longer reachable from {branch}: history was rewritten"
+            )
+    return problems
 
 
 def verify_chain(
