@@ -388,3 +388,29 @@ def test_verify_catches_a_force_push_that_drops_a_recorded_merge(team):
     git(repo, "reset", "-q", "--hard", "HEAD~1")  # what a force-push would do to main
     code, _, err = cg(repo, "audit", "verify")
     assert code == 1 and "history REWRITTEN" in err and "no longer reachable from main" in err
+
+
+def test_release_only_a_commit_that_passed(team):
+    repo, keys = team
+    change(repo, "app/core.py", "def add(a, b):\n    return b + a\n", "commute")
+    code, _, err = cg(repo, "release", "v1.0.0")
+    assert code == 1 and "no passing recorded verdict" in err
+    assert not git(repo, "tag", "--list")
+    approve(repo, "alice", keys)
+    assert verdict(repo)["verdict"] == "pass"
+    git(repo, "checkout", "-q", "main")
+    assert cg(repo, "merge", "feature")[0] == 0
+    code, out, err = cg(repo, "release", "v1.0.0")
+    assert code == 0, err
+    message = git(repo, "tag", "-l", "--format=%(contents)", "v1.0.0")
+    assert "allowed by: merge seq" in message and "evidence: " in message
+    assert (
+        git(repo, "rev-parse", "v1.0.0^{commit}").strip() == git(repo, "rev-parse", "HEAD").strip()
+    )
+    code, _, err = cg(repo, "release", "v1.0.0")
+    assert code == 2 and "already exists" in err
+    code, _, err = cg(repo, "release", "not a tag")
+    assert code == 2 and "not a valid tag name" in err
+    code, out, _ = cg(repo, "audit", "log", "--action", "release.created", "--format", "json")
+    (event,) = json.loads(out)["events"]
+    assert event["subject"] == "v1.0.0"

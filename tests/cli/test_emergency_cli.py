@@ -48,6 +48,9 @@ def test_sev1_hotfix_bypasses_review_then_closes_after_retro_review(team):
     )
     assert v["by_gate"]["lint"]["status"] == "pass"  # everything else still runs
 
+    # An emergency may be released before its retroactive review (policy §3).
+    code, out, err = cg(repo, "release", "v0.9.1", "--rev", "feature")
+    assert code == 0 and "allowed by" in out, err
     # The hotfix ships (merged on its recorded verdict); main moves on.
     git(repo, "checkout", "-q", "main")
     assert cg(repo, "merge", "feature")[0] == 0

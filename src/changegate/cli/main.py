@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "merge": "changegate.cli.merge_cmd:merge",
     "demo": "changegate.cli.demo_cmd:demo",
     "emergency": "changegate.cli.emergency_cmd:emergency",
+    "release": "changegate.cli.release_cmd:release",
     "review": "changegate.cli.review_cmd:review",
     "hook": "changegate.cli.hook_cmd:hook",
     "migrations": "changegate.cli.migrations_cmd:migrations",
