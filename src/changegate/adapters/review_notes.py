@@ -37,10 +37,24 @@ def records(git: Git) -> list[dict[str, Any]]:
     listing = git.raw("notes", f"--ref={NOTES_REF}", "list")
     if not listing.ok:
         return []
+    blobs = [line.split()[0] for line in listing.out.splitlines() if line.strip()]
+    if not blobs:
+        return []
+    # One `cat-file --batch` for every note: a review-heavy repository must not cost one
+    # process per note on each check.
+    batch = git.raw("cat-file", "--batch", input=("\n".join(blobs) + "\n").encode()).stdout
     out: list[dict[str, Any]] = []
-    for line in listing.out.splitlines():
-        blob = line.split()[0]
-        for raw in git("cat-file", "-p", blob).splitlines():
+    pos = 0
+    while pos < len(batch):
+        header_end = batch.index(b"\n", pos)
+        header = batch[pos:header_end].split()
+        pos = header_end + 1
+        if len(header) < 3 or header[1] == b"missing":
+            continue
+        size = int(header[2])
+        content = batch[pos : pos + size].decode("utf-8", "replace")
+        pos += size + 1
+        for raw in content.splitlines():
             if not raw.strip():
                 continue
             try:

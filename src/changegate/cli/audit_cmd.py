@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
 
 from changegate.cli.context import CliContext, pass_cli
-from changegate.cli.render import FORMAT_OPTION, console, emit_json
-from changegate.errors import InputError
+from changegate.cli.render import FORMAT_OPTION, console, emit_json, parse_moment
 
 
 @click.group()
 def audit() -> None:
     """The tamper-evident ledger: list, verify, checkpoint."""
-
-
-def _moment(value: str | None, option: str) -> str | None:
-    """A date or ISO date-time (UTC unless it says otherwise) as ledger timestamp text."""
-    if not value:
-        return None
-    from changegate.core.ledger import utc_timestamp
-
-    try:
-        if len(value) == 10:
-            moment = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        else:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-    except ValueError as exc:
-        raise InputError(
-            f"{option} {value!r}: not a date; use YYYY-MM-DD or an ISO date-time"
-        ) from exc
-    return utc_timestamp(moment)
 
 
 @audit.command("log")
@@ -61,7 +39,12 @@ def log_cmd(
     from changegate.workflows.audit import log
 
     flt = EventFilter(
-        actor, action, subject, _moment(since, "--since"), _moment(until, "--until"), limit
+        actor,
+        action,
+        subject,
+        parse_moment(since, "--since"),
+        parse_moment(until, "--until"),
+        limit,
     )
     events = log(cli.app(), flt)
     if fmt == "json":

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from changegate.cli.context import CliContext, pass_cli
-from changegate.cli.render import FORMAT_OPTION, console, emit_json
+from changegate.cli.render import FORMAT_OPTION, console, emit_json, parse_moment
 from changegate.errors import Blocked
 
 
@@ -140,12 +140,11 @@ def close_cmd(cli: CliContext, ident: str) -> int:
 def stats_cmd(cli: CliContext, since: str | None, until: str | None, fmt: str) -> int:
     """Emergency share of changes, time to retroactive review, late closures."""
     from changegate.adapters.storage.store import EventFilter
-    from changegate.cli.audit_cmd import _moment
     from changegate.core.ledger import parse_timestamp
     from changegate.workflows.emergency import emergencies
 
     app = cli.app()
-    lo, hi = _moment(since, "--since"), _moment(until, "--until")
+    lo, hi = parse_moment(since, "--since"), parse_moment(until, "--until")
     states = [
         s
         for s in emergencies(app).values()

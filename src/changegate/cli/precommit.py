@@ -19,7 +19,7 @@ from changegate.adapters.git import Git
 from changegate.errors import ChangegateError
 
 if TYPE_CHECKING:
-    from changegate.secrets import Finding
+    from changegate.secrets import ScanResult
 
 ADVICE = (
     "what to do: remove the secret from the file and `git add` it again (load it from the\n"
@@ -42,21 +42,20 @@ def _settings(root: Path) -> tuple[Path, Path | None]:
     return key_path, config_path
 
 
-def _drop_allowed(root: Path, findings: list[Finding]) -> list[Finding]:
-    """Findings minus recorded false positives (needs the ledger; without one, keep all)."""
+def _drop_allowed(root: Path, result: ScanResult) -> None:
+    """Remove recorded false positives (needs the ledger; without one, keep every finding)."""
     if not ((root / ".changegate" / "state.db").exists() or os.environ.get("CHANGEGATE_DB")):
-        return findings
+        return
     from changegate.app import App
-    from changegate.workflows.secrets import leaks
+    from changegate.workflows.secrets import drop_allowed
 
     app = App(root=root, git=Git(root), db_url=os.environ.get("CHANGEGATE_DB"))
     try:
-        allowed = {fp for fp, leak in leaks(app).items() if leak.state == "allowed"}
+        drop_allowed(app, result)
     except ChangegateError:
-        return findings
+        pass  # no usable ledger here: every finding still blocks
     finally:
         app.close()
-    return [f for f in findings if f.fingerprint not in allowed]
 
 
 def run(root: Path) -> int:
@@ -66,9 +65,9 @@ def run(root: Path) -> int:
     keyed = key_path.exists()
     key = fingerprint_key(key_path) if keyed else os.urandom(32)
     result = secrets.scan_staged(Git(root), secrets.make_scanner(key, root, config))
-    findings = list(result.findings)
-    if findings and keyed:
-        findings = _drop_allowed(root, findings)
+    if result.findings and keyed:
+        _drop_allowed(root, result)
+    findings = result.findings
     if not findings:
         return 0
     err = sys.stderr

@@ -55,6 +55,18 @@ class Demo:
             raise DemoFailed(f"`changegate {shown}` exited {code}, expected {expect}")
         return code
 
+    def commit_as_dana(self, *args: str) -> None:
+        """Commit as the developer (Dana), so that others can review her change."""
+        self.git(
+            "-c",
+            "user.email=dana@example.com",
+            "-c",
+            "user.name=Dana Developer",
+            "commit",
+            "-q",
+            *args,
+        )
+
     def step(self, title: str) -> None:
         self.say(f"\n[bold]== {title}[/]")
 
@@ -235,16 +247,7 @@ class Demo:
         (auth / "__init__.py").write_text("")
         (auth / "tokens.py").write_text('"""Session tokens."""\n\nTTL_SECONDS = 3600\n')
         self.git("add", "orders/auth")
-        self.git(
-            "-c",
-            "user.email=dana@example.com",
-            "-c",
-            "user.name=Dana Developer",
-            "commit",
-            "-q",
-            "-m",
-            "Sessions last an hour",
-        )
+        self.commit_as_dana("-m", "Sessions last an hour")
         with _actor("dana@example.com"):
             self.run("check", "--base", "main", expect=1)
 
@@ -309,16 +312,7 @@ class Demo:
                 '    start_response("200 OK", [("Content-Type", "application/json")])',
             )
         )
-        self.git(
-            "-c",
-            "user.email=dana@example.com",
-            "-c",
-            "user.name=Dana Developer",
-            "commit",
-            "-q",
-            "-am",
-            "Hotfix INC-231",
-        )
+        self.commit_as_dana("-am", "Hotfix INC-231")
         with _actor("dana@example.com"):
             self.run(
                 "emergency",

@@ -13,14 +13,17 @@ import json
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from changegate.app import App
 from changegate.core.classify import Classification, FileChange
 from changegate.core.policy import Policy
 from changegate.core.verdict import GateResult
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -41,6 +44,16 @@ class GateContext:
     every_commit: bool = False  # lint and types on each commit of the range, not only HEAD
     _worktree: Path | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def shared(self, key: str, compute: Callable[[], T]) -> T:
+        """Computed once per check for all gates (e.g. the verified reviews, used by two)."""
+        with self._memo_lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            value: T = self._memo[key]
+            return value
 
     @property
     def range_spec(self) -> str:

@@ -19,14 +19,17 @@ class MigrationsGate:
         return cache_key(self.name, ctx.tree, ctx.merge_base, ctx.policy_sha256)
 
     def run(self, ctx: GateContext) -> GateResult:
-        from changegate.migrations import check, discover, to_dict
-        from changegate.workflows.migrations import record_suppressions, settings_for
+        from changegate.migrations import check, to_dict
+        from changegate.workflows.migrations import (
+            policy_sets,
+            record_suppressions,
+            settings_for,
+        )
 
         start = time.monotonic()
         tree = ctx.worktree()
         try:
-            declared = ctx.policy.gates.migrations.sets
-            sets = [m for s in declared for m in discover(tree, [s.path], s.format)] or None
+            sets = policy_sets(tree, ctx.policy)
             result = check(tree, settings_for(ctx.policy), ctx.merge_base, sets)
             record_suppressions(ctx.app, result)
         except ChangegateError as exc:

@@ -12,6 +12,11 @@ from changegate.gates.base import GateContext
 
 
 def _decision(ctx: GateContext) -> ReviewDecision:
+    """The verified reviews of this change: read and signature-checked once per check.
+
+    Shared by both review gates, so neither may change it (the adversarial gate
+    works on copies of the lists it extends).
+    """
     from changegate.workflows.change import Change
     from changegate.workflows.reviews import judge
 
@@ -25,7 +30,7 @@ def _decision(ctx: GateContext) -> ReviewDecision:
         ctx.base,
         ctx.head,
     )
-    return judge(ctx.app, change, ctx.policy)
+    return ctx.shared("reviews", lambda: judge(ctx.app, change, ctx.policy))
 
 
 def _model_review(ctx: GateContext, cfg: ModelReviewer) -> tuple[str, tuple[str, ...]]:
@@ -120,11 +125,12 @@ class AdversarialGate:
     def run(self, ctx: GateContext) -> GateResult:
         start = time.monotonic()
         d = _decision(ctx)
+        adversaries, pending = list(d.adversarial_by), list(d.open_findings)
         model_cfg = ctx.policy.gates.adversarial_review.model
         evidence: dict[str, object] = {
             "why": [r for r in ctx.classification.reasons if "relevant" in r]
         }
-        if not d.adversarial_by and model_cfg is not None:
+        if not adversaries and model_cfg is not None:
             try:
                 model, findings = _model_review(ctx, model_cfg)
             except ChangegateError as exc:
@@ -135,20 +141,19 @@ class AdversarialGate:
                     evidence=evidence,
                     duration_s=time.monotonic() - start,
                 )
-            d.adversarial_by.append(f"model {model}")
+            adversaries.append(f"model {model}")
             ids = model_finding_ids(ctx.patch_id, model, findings)
-            d.open_findings += [
+            pending += [
                 (fid, text)
                 for fid, text in zip(ids, findings, strict=True)
                 if fid not in d.resolved
             ]
             evidence["model"] = model
-        evidence.update(adversarial_by=d.adversarial_by, open_findings=d.open_findings)
+        evidence.update(adversarial_by=adversaries, open_findings=pending)
         open_findings = [
-            GateFinding(f"{text} [{fid}]", rule="adversarial-finding")
-            for fid, text in d.open_findings
+            GateFinding(f"{text} [{fid}]", rule="adversarial-finding") for fid, text in pending
         ]
-        if not d.adversarial_by:
+        if not adversaries:
             return GateResult(
                 self.name,
                 "fail",
@@ -171,7 +176,7 @@ class AdversarialGate:
         return GateResult(
             self.name,
             "pass",
-            f"adversarial review by {', '.join(d.adversarial_by)}",
+            f"adversarial review by {', '.join(adversaries)}",
             [],
             evidence,
             time.monotonic() - start,

@@ -138,7 +138,8 @@ def check(
     bypass: dict[str, str] = {}
     notes: list[str] = reminders(policy, [c.path for c in change.files])
     if honour_emergency:
-        for state in for_change(app, change.head, change.patch_id):
+        states = emergencies(app).values()
+        for state in for_change(states, change.head, change.patch_id):
             for skipped in state.skipped:
                 bypass[skipped] = (
                     f"bypassed by emergency {state.id} ({state.incident}, "
@@ -147,7 +148,7 @@ def check(
         now = datetime.now(UTC)
         notes += [
             f"emergency {s.id} ({s.incident}) is overdue: its retroactive review was due {s.due}"
-            for s in emergencies(app).values()
+            for s in states
             if s.overdue(now)
         ]
     results: list[GateResult] = []

@@ -8,6 +8,7 @@ without review); the deadline rule itself is in ``core.deadlines``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,13 +33,11 @@ def emergencies(app: App) -> dict[str, em.EmergencyState]:
     return em.fold(_events(app))
 
 
-def for_change(app: App, head: str, patch_id: str) -> list[em.EmergencyState]:
+def for_change(
+    states: Iterable[em.EmergencyState], head: str, patch_id: str
+) -> list[em.EmergencyState]:
     """Open emergencies that cover this change (same commit, or the same diff)."""
-    return [
-        s
-        for s in emergencies(app).values()
-        if s.is_open and (s.commit == head or s.patch_id == patch_id)
-    ]
+    return [s for s in states if s.is_open and (s.commit == head or s.patch_id == patch_id)]
 
 
 def _incident_file(app: App, state: em.EmergencyState) -> Path:

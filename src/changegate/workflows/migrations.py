@@ -9,6 +9,7 @@ so that a waived check is as visible to an auditor as a failed one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from changegate.app import App
@@ -29,18 +30,23 @@ def settings_for(policy: Policy | None) -> Settings:
     return Settings(block_on_hazards=policy.gates.migrations.hazards_block)
 
 
+def policy_sets(root: Path, policy: Policy | None) -> list[MigrationSet] | None:
+    """The sets the policy lists, found under ``root`` (a work tree or a clean worktree);
+    None means auto-discovery."""
+    from changegate.migrations import discover
+
+    if policy is None or not policy.gates.migrations.sets:
+        return None
+    return [m for s in policy.gates.migrations.sets for m in discover(root, [s.path], s.format)]
+
+
 def sets_for(app: App, policy: Policy | None, paths: Sequence[str]) -> list[MigrationSet] | None:
     """The sets named on the command line, else those the policy lists, else auto-discovery."""
     from changegate.migrations import discover
 
     if paths:
         return discover(app.root, [str(app.path(p)) for p in paths], "auto")
-    if policy is not None and policy.gates.migrations.sets:
-        found: list[MigrationSet] = []
-        for s in policy.gates.migrations.sets:
-            found += discover(app.root, [s.path], s.format)
-        return found
-    return None
+    return policy_sets(app.root, policy)
 
 
 def check(
