@@ -28,3 +28,18 @@ ledger_events = Table(
 Index("ix_ledger_events_action", ledger_events.c.action)
 Index("ix_ledger_events_subject", ledger_events.c.subject)
 Index("ix_ledger_events_ts", ledger_events.c.ts)
+
+# Dashboard sign-in tokens (revision 0002). Only a SHA-256 of the secret half is
+# stored: the tokens are random 256-bit values, so a slow hash would buy nothing.
+web_tokens = Table(
+    "web_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("revoked_at", String(32), nullable=True),
+)
+Index("ix_web_tokens_user", web_tokens.c.user)
