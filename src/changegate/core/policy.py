@@ -250,11 +250,22 @@ class SmokeCheck(Strict):
 
 
 class ProcessManager(Strict):
-    """§2 "the supervised process manager's rolling reload"."""
+    """§2 "the supervised process manager's rolling reload".
+
+    ``gunicorn``/``uvicorn``: signal the master found through ``pidfile``;
+    ``supervisord``: ``supervisorctl -c supervisor_config signal HUP program``;
+    ``systemd``/``command``: run ``reload_command``. In every case the reload
+    waits (up to ``timeout_seconds``) until the old workers are gone and
+    ``ready_url`` answers, never sleeping blindly.
+    """
 
     kind: Literal["supervisord", "systemd", "gunicorn", "uvicorn", "command"]
-    program: str | None = None
-    reload_command: list[str] | None = None
+    pidfile: str | None = None  # gunicorn/uvicorn master (relative to the deploy root)
+    program: str | None = None  # supervisord program / systemd unit
+    supervisor_config: str | None = None  # supervisord.conf for supervisorctl -c
+    reload_command: list[str] | None = None  # command/systemd
+    ready_url: str | None = None  # polled after the reload until it answers 2xx
+    timeout_seconds: float = Field(default=60, gt=0)
 
 
 DeployStep = Literal[
@@ -272,15 +283,28 @@ DEFAULT_PROCEDURE: list[DeployStep] = [
 ]
 
 
+class ConfigSpec(Strict):
+    """§2 "Configuration changes ... are applied via the same change management track
+    as code" — where the environment's applied configuration is rendered."""
+
+    render_to: str  # the env file the process manager reads (relative to the deploy root)
+
+
 class Environment(Strict):
     """§2 Deployment — one environment and its documented procedure."""
 
     procedure: list[DeployStep] = Field(default_factory=lambda: list(DEFAULT_PROCEDURE))
     deployers: list[Email] | None = None  # None: roles.deployers
+    # Where releases live: releases/<tag>/ beside an atomically switched `current`
+    # symlink (relative paths are relative to the repository root).
+    deploy_root: str | None = None
+    keep_releases: int = Field(default=5, ge=2)
     database_url_env: str | None = None
+    migrations: list[str] | None = None  # set paths to apply; None: every gates.migrations set
     process_manager: ProcessManager | None = None
     smoke: list[SmokeCheck] = Field(default_factory=list)
     auto_rollback: bool = True
+    config: ConfigSpec | None = None
 
     @field_validator("procedure")
     @classmethod
