@@ -13,10 +13,10 @@ import calendar
 import fnmatch
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
 Relevance = Literal["security", "schema"]
@@ -233,20 +233,238 @@ class Gates(Strict):
     tests: TestsGate = Field(default_factory=TestsGate)
 
 
-class SmokeCheck(Strict):
-    """§2 Post-deploy smoke test of one core path."""
+SmokeKind = Literal["http", "auth", "health", "heartbeat", "command"]
+SmokePhase = Literal["pre-deploy", "post-deploy"]
+SMOKE_PHASES: tuple[SmokePhase, ...] = ("pre-deploy", "post-deploy")
 
-    name: str
-    url: str | None = None
-    command: list[str] | None = None
-    expect_status: int = 200
-    timeout_seconds: float = Field(default=10, gt=0)
+
+class JsonAssertion(Strict):
+    """One assertion on a JSON answer: the value at ``path`` ``equals`` a value,
+    ``exists`` (or, with ``exists = false``, is absent), or is ``one_of`` a list.
+
+    ``path`` is a small JSONPath subset: ``$`` then ``.key``, ``["any key"]`` or
+    ``[index]`` steps (``$.checks.db[0].status``); no wildcards or filters, so a
+    path always names one value and a failure can say which.
+    """
+
+    PATH: ClassVar[re.Pattern[str]] = re.compile(
+        r'^\$(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[-?\d+\]|\["[^"\\]*"\])*$'
+    )
+
+    path: str
+    equals: JsonValue = None  # TOML has no null, so None means "not set"
+    exists: bool | None = None
+    one_of: list[JsonValue] | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not cls.PATH.match(v):
+            raise ValueError(
+                f"JSON path {v!r} is not in the supported subset: $ followed by .key, "
+                '["key"] or [index] steps, e.g. "$.checks.db[0].status"'
+            )
+        return v
 
     @model_validator(mode="after")
-    def _one_kind(self) -> SmokeCheck:
-        if bool(self.url) == bool(self.command):
-            raise ValueError("a smoke check needs exactly one of url or command")
+    def _one_test(self) -> JsonAssertion:
+        chosen = [k for k in ("equals", "exists", "one_of") if getattr(self, k) is not None]
+        if len(chosen) != 1:
+            raise ValueError(
+                f"JSON assertion on {self.path}: set exactly one of equals, exists, one_of"
+            )
         return self
+
+
+class SmokeCheck(Strict):
+    """§2 "Post-deploy smoke tests verify core paths (authentication, integration
+    health, scheduled job liveness)": one check of one core path.
+
+    One flat table per check, chosen by ``kind``; each kind takes only its own
+    keys (a key another kind uses is an error, not silently ignored), so a file
+    reads the same way it runs. Every kind retries: ``retries`` more attempts
+    after a failure, waiting ``backoff_seconds`` doubled each time up to
+    ``backoff_max_seconds`` — a single 503 during a rolling reload is not an
+    outage, a persistent one is. Credentials are never written here: the
+    ``*_env`` keys name environment variables that hold them.
+    """
+
+    COMMON: ClassVar[frozenset[str]] = frozenset(
+        {
+            "name",
+            "kind",
+            "phases",
+            "retries",
+            "backoff_seconds",
+            "backoff_max_seconds",
+            "timeout_seconds",
+        }
+    )
+    _CREDENTIAL: ClassVar[frozenset[str]] = frozenset(
+        {"credential_env", "credential_scheme", "credential_header"}
+    )
+    _REQUEST: ClassVar[frozenset[str]] = frozenset(
+        {"url", "method", "headers", "expect_status", "body_contains", "expect_json"}
+    )
+    KEYS: ClassVar[dict[str, frozenset[str]]] = {
+        "http": _REQUEST | _CREDENTIAL,
+        "auth": _REQUEST | _CREDENTIAL | {"refuse_status"},
+        "health": frozenset({"url", "headers", "expect_status", "passing", "require_components"})
+        | _CREDENTIAL,
+        "heartbeat": frozenset(
+            {
+                "max_age_seconds",
+                "path",
+                "timestamp_from",
+                "url",
+                "headers",
+                "json_path",
+                "database_url_env",
+                "query",
+            }
+        )
+        | _CREDENTIAL,
+        "command": frozenset({"command", "expect_exit", "stdout_contains"}),
+    }
+    _ENV_VAR: ClassVar[re.Pattern[str]] = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+    name: str = Field(min_length=1)
+    kind: SmokeKind
+    phases: list[SmokePhase] = Field(default_factory=lambda: list(SMOKE_PHASES))
+    retries: int = Field(default=2, ge=0, le=20)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    backoff_max_seconds: float = Field(default=10.0, ge=0)
+    timeout_seconds: float = Field(default=10, gt=0)
+    # http, auth, health; heartbeat from an endpoint
+    url: str | None = None
+    method: str = Field(default="GET", pattern=r"^[A-Z]+$")
+    headers: dict[str, str] = Field(default_factory=dict)
+    expect_status: int | list[int] | None = None  # None: 200
+    body_contains: str | None = None
+    expect_json: list[JsonAssertion] = Field(default_factory=list)
+    credential_env: str | None = None
+    credential_scheme: Literal["bearer", "basic", "raw"] = "bearer"
+    credential_header: str = "Authorization"
+    refuse_status: list[int] = Field(default_factory=lambda: [401, 403])  # auth
+    passing: list[str] = Field(default_factory=lambda: ["pass", "ok", "up"])  # health
+    require_components: list[str] = Field(default_factory=list)  # health
+    # heartbeat
+    max_age_seconds: float | None = Field(default=None, gt=0)
+    path: str | None = None
+    timestamp_from: Literal["mtime", "content"] = "mtime"
+    json_path: str | None = None
+    database_url_env: str | None = None
+    query: str | None = None
+    # command
+    command: list[str] | None = None
+    expect_exit: int = 0
+    stdout_contains: str | None = None
+
+    def statuses(self) -> list[int]:
+        """The accepted HTTP statuses (``expect_status`` as a list; 200 when unset)."""
+        if self.expect_status is None:
+            return [200]
+        return [self.expect_status] if isinstance(self.expect_status, int) else self.expect_status
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError(f"url {v!r} must be an absolute http:// or https:// URL")
+        return v
+
+    @field_validator("credential_env", "database_url_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not cls._ENV_VAR.match(v):
+            # The value is not echoed: someone may have pasted the secret itself.
+            raise ValueError(
+                "must name an environment variable (letters, digits, _), e.g. SMOKE_TOKEN; "
+                "never the credential itself"
+            )
+        return v
+
+    @field_validator("expect_status", "refuse_status")
+    @classmethod
+    def _status(cls, v: int | list[int] | None) -> int | list[int] | None:
+        codes = [v] if isinstance(v, int) else (v or [])
+        if v is not None and not codes:
+            raise ValueError("list at least one HTTP status")
+        for code in codes:
+            if not 100 <= code <= 599:
+                raise ValueError(f"{code} is not an HTTP status (100-599)")
+        return v
+
+    @field_validator("json_path")
+    @classmethod
+    def _json_path(cls, v: str | None) -> str | None:
+        if v is not None and not JsonAssertion.PATH.match(v):
+            raise ValueError(
+                f"JSON path {v!r} is not in the supported subset: $ followed by .key, "
+                '["key"] or [index] steps, e.g. "$.jobs.nightly.last_run"'
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> SmokeCheck:
+        allowed = self.KEYS[self.kind]
+        foreign = sorted(self.model_fields_set - self.COMMON - allowed)
+        label = f"smoke check {self.name!r} (kind {self.kind!r})"
+        if foreign:
+            raise ValueError(
+                f"{label} does not take {', '.join(foreign)}; it takes {', '.join(sorted(allowed))}"
+            )
+        if self.credential_env is None and (self.model_fields_set & self._CREDENTIAL):
+            raise ValueError(f"{label}: credential_scheme/credential_header need credential_env")
+        if self.backoff_max_seconds < self.backoff_seconds:
+            raise ValueError(f"{label}: backoff_max_seconds is below backoff_seconds")
+        if self.kind in ("http", "auth", "health") and not self.url:
+            raise ValueError(f"{label} needs a url")
+        if self.kind == "auth":
+            if not self.credential_env:
+                raise ValueError(
+                    f"{label} needs credential_env: the environment variable holding the "
+                    "smoke credential (a bearer token, or user:password with "
+                    'credential_scheme = "basic")'
+                )
+            bad = [c for c in self.refuse_status if 200 <= c < 300 or c == 404]
+            if bad:
+                raise ValueError(
+                    f"{label}: refuse_status may not include {bad}: a 2xx means the endpoint "
+                    "is not protected and a 404 that it is not there"
+                )
+        if self.kind == "heartbeat":
+            self._heartbeat_source(label)
+        if self.kind == "command" and not self.command:
+            raise ValueError(f"{label} needs command: a list of arguments, e.g. ['bin/check']")
+        return self
+
+    def _heartbeat_source(self, label: str) -> None:
+        if self.max_age_seconds is None:
+            raise ValueError(f"{label} needs max_age_seconds: how old the last run may be")
+        sources = [
+            s
+            for s, on in (
+                ("path", self.path),
+                ("url", self.url),
+                ("database_url_env", self.database_url_env),
+            )
+            if on
+        ]
+        if len(sources) != 1:
+            raise ValueError(
+                f"{label} needs exactly one source of the last run time: path (a file), url "
+                f"(an endpoint, with json_path) or database_url_env (with query); got "
+                f"{', '.join(sources) or 'none'}"
+            )
+        if bool(self.database_url_env) != bool(self.query):
+            raise ValueError(
+                f"{label}: database_url_env and query go together (a query returning one timestamp)"
+            )
+        if self.json_path and not self.url:
+            raise ValueError(f"{label}: json_path applies to a url source only")
+        if "timestamp_from" in self.model_fields_set and not self.path:
+            raise ValueError(f"{label}: timestamp_from applies to a path source only")
 
 
 class ProcessManager(Strict):
