@@ -471,19 +471,36 @@ class ProcessManager(Strict):
     """§2 "the supervised process manager's rolling reload".
 
     ``gunicorn``/``uvicorn``: signal the master found through ``pidfile``;
-    ``supervisord``: ``supervisorctl -c supervisor_config signal HUP program``;
-    ``systemd``/``command``: run ``reload_command``. In every case the reload
-    waits (up to ``timeout_seconds``) until the old workers are gone and
-    ``ready_url`` answers, never sleeping blindly.
+    ``supervisord``: ``supervisorctl -c supervisor_config signal HUP program``
+    (the program being a gunicorn or uvicorn master); ``systemd``/``command``:
+    run ``reload_command`` (systemd defaults to ``systemctl reload program``).
+    In every case the reload waits (up to ``timeout_seconds``) until the old
+    workers are gone and ``ready_url`` answers, never sleeping blindly. What
+    each kind cannot work without is required here, so a policy that could
+    never reload fails when it is loaded rather than in the middle of a deploy.
     """
 
     kind: Literal["supervisord", "systemd", "gunicorn", "uvicorn", "command"]
     pidfile: str | None = None  # gunicorn/uvicorn master (relative to the deploy root)
     program: str | None = None  # supervisord program / systemd unit
     supervisor_config: str | None = None  # supervisord.conf for supervisorctl -c
-    reload_command: list[str] | None = None  # command/systemd
+    reload_command: list[str] | None = Field(default=None, min_length=1)  # command/systemd
     ready_url: str | None = None  # polled after the reload until it answers 2xx
     timeout_seconds: float = Field(default=60, gt=0)
+    # Workers expected after a signalled reload; None: as many as before it.
+    workers: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _needs(self) -> ProcessManager:
+        if self.kind in ("gunicorn", "uvicorn") and not self.pidfile:
+            raise ValueError(f"process_manager kind {self.kind!r} needs pidfile")
+        if self.kind == "supervisord" and not self.program:
+            raise ValueError("process_manager kind 'supervisord' needs program")
+        if self.kind == "command" and not self.reload_command:
+            raise ValueError("process_manager kind 'command' needs reload_command")
+        if self.kind == "systemd" and not (self.program or self.reload_command):
+            raise ValueError("process_manager kind 'systemd' needs program or reload_command")
+        return self
 
 
 DeployStep = Literal[
