@@ -1,5 +1,9 @@
 """Audit use cases: verify the ledger, sign checkpoints, list events.
 
+``verify`` also holds git to the ledger (see :mod:`changegate.workflows.history`):
+recorded merges, released tags and deployed commits must still be where they were
+recorded; ``reconcile`` lists the direct pushes of a period for the evidence export.
+
 Verification streams the chain once (one SHA-256 per event over bytes the
 database prebuilt); only a damaged chain is loaded whole to name the damage.
 Checkpoints live outside the database and are signed with the ledger key, so
@@ -26,6 +30,9 @@ from changegate.core.ledger import (
     utc_timestamp,
 )
 from changegate.errors import EnvironmentProblem, InputError
+from changegate.workflows.history import DirectPush, reconcile, release_and_deploy_problems
+
+__all__ = ["DirectPush", "checkpoint", "log", "reconcile", "verify", "verify_chain"]
 
 
 def _public_key(app: App) -> Ed25519PublicKey:
@@ -47,7 +54,7 @@ def verify(app: App) -> VerifyReport:
     if cp is not None:
         public = _public_key(app)
     report = verify_chain(app.store(), cp, public)
-    report.history = history_problems(app)
+    report.history = history_problems(app) + release_and_deploy_problems(app)
     return report
 
 

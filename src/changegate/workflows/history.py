@@ -1,0 +1,182 @@
+"""History preservation (policy §5): recorded commits stay reachable, and every commit
+on a protected branch is accounted for by the ledger.
+
+Two questions an auditor asks of git itself:
+
+* Was history rewritten? Every commit the ledger says was merged, released
+  (tag -> commit) or deployed must still exist where it was recorded: the
+  merge on its branch, the tag on the same commit, the deployed commit
+  inside some tag.
+* Did anything reach a protected branch around the process? Each
+  first-parent commit of the branch in the period must be a recorded merge,
+  a commit with a passing verdict (a fast-forward, or a forge's merge of a
+  checked head, or a squash with the same patch-id), a commit inside such a
+  change, or an emergency's commit. Anything else is a direct push.
+
+The policy has no protected-branches setting yet: the protected branches are
+those ``change.merged`` events were recorded into, plus the default branch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from changegate.adapters.storage.store import EventFilter
+from changegate.app import App
+from changegate.core import emergency as em
+from changegate.core.ledger import parse_timestamp
+from changegate.errors import ChangegateError
+from changegate.evidence import gitinfo
+from changegate.evidence.period import Period
+
+
+@dataclass(frozen=True)
+class DirectPush:
+    commit: str
+    branch: str
+    author: str
+    committer: str
+    committed_at: str
+    title: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit,
+            "branch": self.branch,
+            "author": self.author,
+            "committer": self.committer,
+            "committed_at": self.committed_at,
+            "title": self.title,
+        }
+
+
+def protected_branches(app: App) -> list[str]:
+    """Branches to reconcile: recorded merge targets and the default branch, if present."""
+    from changegate.workflows.change import default_base
+
+    names = {
+        str(e.data().get("into"))
+        for e in app.store().events(EventFilter(action="change.merged"))
+        if e.data().get("into")
+    }
+    with contextlib.suppress(ChangegateError):  # no default branch: the recorded targets only
+        names.add(default_base(app.git))
+    return sorted(n for n in names if app.git.raw("rev-parse", "--verify", "--quiet", n).ok)
+
+
+def release_and_deploy_problems(app: App) -> list[str]:
+    """Released tags that moved or vanished; deployed commits no tag contains any more."""
+    store = app.store()
+    problems = []
+    for e in store.events(EventFilter(action="release.created")):
+        commit = str(e.data().get("commit", ""))
+        res = app.git.raw("rev-parse", "--verify", "--quiet", f"refs/tags/{e.subject}^{{commit}}")
+        if not res.ok:
+            problems.append(
+                f"release {e.subject} recorded at seq {e.seq} ({commit[:12]}): the tag is gone"
+            )
+        elif res.out.strip() != commit:
+            problems.append(
+                f"release {e.subject} recorded at seq {e.seq} on {commit[:12]} now points "
+                f"to {res.out.strip()[:12]}: the tag was moved"
+            )
+    seen: set[str] = set()
+    for e in store.events(EventFilter(action="deploy.finished")):
+        commit = str(e.data().get("commit", ""))
+        if not commit or commit in seen:
+            continue
+        seen.add(commit)
+        if not app.git.raw("cat-file", "-e", f"{commit}^{{commit}}").ok:
+            problems.append(
+                f"deployed commit {commit[:12]} (seq {e.seq}) no longer exists in this repository"
+            )
+            continue
+        tags = app.git.raw("for-each-ref", "--contains", commit, "--count=1", "refs/tags")
+        if not tags.out.strip():
+            problems.append(
+                f"deployed commit {commit[:12]} (seq {e.seq}) is reachable from no tag: "
+                "its release was deleted or rewritten"
+            )
+    return problems
+
+
+@dataclass
+class _Ledger:
+    """What the ledger accounts for: commits and the changes (base, head) they close."""
+
+    merged: set[str]
+    heads: dict[str, str]  # commit with a passing verdict, or an emergency's -> its base
+    patch_ids: set[str]
+    adopted_at: str  # first policy.init: commits before it predate changegate
+
+
+def _ledger(app: App, until: str) -> _Ledger:
+    store = app.store()
+    merged = {e.subject for e in store.events(EventFilter(action="change.merged", until=until))}
+    heads: dict[str, str] = {}
+    patch_ids: set[str] = set()
+    for e in store.events(EventFilter(action="check.verdict", until=until)):
+        d = e.data()
+        if d.get("verdict") == "pass":
+            heads[e.subject] = str(d.get("base", ""))
+            patch_ids.add(str(d.get("patch_id", "")))
+    for s in em.fold(store.events(EventFilter(action="emergency.*", until=until))).values():
+        heads.setdefault(s.commit, s.base)
+    first = store.events(EventFilter(action="policy.init", limit=1))
+    return _Ledger(merged, heads, patch_ids, first[0].ts if first else "")
+
+
+def _first_parent(app: App, branch: str, period: Period) -> list[gitinfo.CommitInfo]:
+    res = app.git.raw(
+        "log",
+        "--first-parent",
+        f"--format={gitinfo.FORMAT}",
+        f"--since={period.start.isoformat()}",
+        branch,
+    )
+    end = period.end
+    return [
+        c
+        for c in gitinfo.parse_log(res.out if res.ok else "")
+        if datetime.fromisoformat(c.committed_at) < end
+    ]
+
+
+def _is_squash(app: App, commit: gitinfo.CommitInfo, patch_ids: set[str]) -> bool:
+    from changegate.workflows.change import patch_id
+
+    if len(commit.parents) != 1:
+        return False
+    return patch_id(app.git, commit.parents[0], commit.sha) in patch_ids
+
+
+def reconcile(app: App, period: Period) -> list[DirectPush]:
+    """First-parent commits of the protected branches in the period that no recorded
+    change accounts for: direct pushes, each an exception."""
+    ledger = _ledger(app, period.until)
+    out: list[DirectPush] = []
+    for branch in protected_branches(app):
+        covered: set[str] = set()
+        for c in _first_parent(app, branch, period):  # newest first
+            accounted = (
+                c.sha in covered
+                or c.sha in ledger.merged
+                or c.sha in ledger.heads
+                or any(p in ledger.heads for p in c.parents[1:])
+            )
+            if ledger.heads.get(c.sha):
+                # A fast-forwarded change: the commits inside it follow on the first-parent line.
+                inside = app.git.raw("rev-list", f"{ledger.heads[c.sha]}..{c.sha}")
+                covered.update(inside.out.split())
+            if accounted:
+                continue
+            when = datetime.fromisoformat(c.committed_at)
+            if ledger.adopted_at and when <= parse_timestamp(ledger.adopted_at):
+                continue  # committed before changegate was adopted: nothing to reconcile
+            if _is_squash(app, c, ledger.patch_ids):
+                continue
+            out.append(DirectPush(c.sha, branch, c.author, c.committer, c.committed_at, c.title))
+    return out
