@@ -30,6 +30,43 @@ Public API (everything else in this package is internal):
     "message"}]}]}`` plus ``suppressions`` (record each in the ledger as an
     exception with actor and reason) and ``locks``.
 
+``plan(root, sets, database_url) -> MigrationPlan``
+    The runner, read-only: per set (keyed by its directory relative to ``root``)
+    the pending migrations in apply order, the applied ones, and ``problems``
+    (an applied migration whose file changed, one recorded but missing from the
+    tree, a new one sorting below the newest applied, a duplicate version, an
+    Alembic revision the tree lacks). ``MigrationPlan.as_dict()`` is JSON-able.
+
+``apply(root, sets, database_url, *, actor, alembic=None, lock_timeout=300)``
+    Returns ``list[AppliedMigration]``.
+    Run the pending migrations. Plain-SQL formats go through the built-in runner:
+    tracking table ``changegate_schema_migrations`` (set, version, name, sha256
+    of the up script, applied_at, applied_by, execution_ms), each migration in
+    its own transaction with its row; statements PostgreSQL refuses in a
+    transaction (``CREATE INDEX CONCURRENTLY``, ``VACUUM``, ...) or a
+    ``-- changegate: no-transaction`` comment make a migration run statement by
+    statement in autocommit. Alembic sets run ``alembic upgrade heads``
+    (``AlembicOptions``: command, ``url_env`` default ``DATABASE_URL``,
+    ``x_url``). Any plan problem raises ``InputError`` before anything runs; a
+    failing migration raises ``MigrationFailed`` (exit 1, ``.applied`` lists
+    what ran first). One runner at a time (PostgreSQL advisory lock; SQLite
+    ``BEGIN IMMEDIATE``).
+
+``rollback(root, sets, database_url, *, to, actor, alembic=None, lock_timeout=300)``
+    Returns ``list[AppliedMigration]``.
+    Run downs newest first until each set in ``to`` is at ``to[set]`` (None:
+    nothing applied), each with its row deletion in one transaction; Alembic
+    sets run ``alembic downgrade``. Every down is checked first: a migration
+    without one raises ``InputError`` naming it and quoting its ``-- rollback:``
+    note. Policy §4: call it only with explicit approval.
+
+``applied_versions(database_url) -> dict[str, list[str]]``
+    Per set, the applied versions in order (record it with the release; it is
+    the ``to`` of a later rollback).
+
+``AppliedMigration`` (set, version, name, checksum, direction, duration_ms;
+``as_dict()``), ``MigrationPlan`` (pending, applied, problems, ``ok``).
+
 ``Settings``: what ``changegate.toml`` says (format, paths, block_on_hazards,
 severities, disabled, code_exclude, require_lock_timeout). ``RULES``: every check
 id with its category, default severity, reason and safe alternative.
@@ -71,6 +108,15 @@ if TYPE_CHECKING:
     from changegate.migrations.engine import check
     from changegate.migrations.report import to_dict, to_json, to_sarif, to_text
     from changegate.migrations.rules import RULES
+    from changegate.migrations.runner import applied_versions, apply, plan, rollback
+    from changegate.migrations.runner_model import (
+        AlembicOptions,
+        AppliedMigration,
+        MigrationPlan,
+        PlanStep,
+        Problem,
+    )
+    from changegate.migrations.runner_plain import MigrationFailed
 
 _LAZY = {
     "discover": "changegate.migrations.discovery",
@@ -81,22 +127,42 @@ _LAZY = {
     "to_text": "changegate.migrations.report",
     "RULES": "changegate.migrations.rules",
     "verify": "changegate.migrations.dynamic",
+    "plan": "changegate.migrations.runner",
+    "apply": "changegate.migrations.runner",
+    "rollback": "changegate.migrations.runner",
+    "applied_versions": "changegate.migrations.runner",
+    "AlembicOptions": "changegate.migrations.runner_model",
+    "AppliedMigration": "changegate.migrations.runner_model",
+    "MigrationPlan": "changegate.migrations.runner_model",
+    "PlanStep": "changegate.migrations.runner_model",
+    "Problem": "changegate.migrations.runner_model",
+    "MigrationFailed": "changegate.migrations.runner_plain",
 }
 
 __all__ = [
     "FORMATS",
     "RULES",
+    "AlembicOptions",
+    "AppliedMigration",
     "CheckResult",
     "FileReport",
     "Finding",
     "LockRecord",
     "Migration",
+    "MigrationFailed",
+    "MigrationPlan",
     "MigrationSet",
+    "PlanStep",
+    "Problem",
     "Script",
     "Settings",
     "Suppression",
+    "applied_versions",
+    "apply",
     "check",
     "discover",
+    "plan",
+    "rollback",
     "to_dict",
     "to_json",
     "to_sarif",
