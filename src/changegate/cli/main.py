@@ -27,11 +27,17 @@ COMMANDS: dict[str, str] = {
     "demo": "changegate.cli.demo_cmd:demo",
     "emergency": "changegate.cli.emergency_cmd:emergency",
     "release": "changegate.cli.release_cmd:release",
+    "deploy": "changegate.cli.deploy_cmd:deploy",
+    "rollback": "changegate.cli.deploy_cmd:rollback",
+    "deployments": "changegate.cli.deploy_cmd:deployments",
+    "status": "changegate.cli.deploy_cmd:status",
     "review": "changegate.cli.review_cmd:review",
     "hook": "changegate.cli.hook_cmd:hook",
     "migrations": "changegate.cli.migrations_cmd:migrations",
     "scan": "changegate.cli.scan_cmd:scan",
     "secrets": "changegate.cli.secrets_cmd:secrets",
+    "serve": "changegate.cli.serve_cmd:serve",
+    "token": "changegate.cli.token_cmd:token",
 }
 
 

@@ -18,6 +18,9 @@ from changegate.core.policy import Emergency as Rules
 
 DECLARED = "emergency.declared"
 CLOSED = "emergency.closed"
+# The change reached production: the retroactive-review clock restarts from the
+# deploy (§3 "reviewed retroactively within one business day" of shipping).
+DEPLOYED = "emergency.deployed"
 
 
 def refusal(rules: Rules, sev: str, reason_kind: str, skip: list[str]) -> str | None:
@@ -59,6 +62,8 @@ class EmergencyState:
     closed_by: str | None = None
     late: bool = False
     retro_reviewers: list[str] = field(default_factory=list)
+    deployed_at: str | None = None
+    deployment: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -85,6 +90,8 @@ class EmergencyState:
             "closed_by": self.closed_by,
             "late": self.late,
             "retro_reviewers": self.retro_reviewers,
+            "deployed_at": self.deployed_at,
+            "deployment": self.deployment,
             "open": self.is_open,
         }
 
@@ -111,6 +118,11 @@ def fold(events: Iterable[Event]) -> dict[str, EmergencyState]:
                 due=str(data["due"]),
                 seq=e.seq,
             )
+        elif e.action == DEPLOYED and e.subject in out and out[e.subject].deployed_at is None:
+            state = out[e.subject]
+            state.deployed_at = str(data.get("deployed_at", e.ts))
+            state.deployment = data.get("deployment")
+            state.due = str(data.get("due", state.due))
         elif e.action == CLOSED and e.subject in out:
             state = out[e.subject]
             state.closed_at, state.closed_by = e.ts, e.actor
