@@ -518,11 +518,75 @@ DEFAULT_PROCEDURE: list[DeployStep] = [
 ]
 
 
+ConfigType = Literal["string", "int", "float", "bool", "url", "email"]
+_CONFIG_KEY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DEFAULT_CONFIG_KEY_FILE = ".changegate/config.key"
+
+
+class ConfigKey(Strict):
+    """One declared configuration key: the validation that runs before any apply, so a
+    typo (a wrong type, a value outside the allowed set, a missing key) never reaches
+    production."""
+
+    type: ConfigType = "string"
+    required: bool = False
+    secret: bool = False  # always stored encrypted and shown as a hash, even without --secret
+    allowed: list[str] | None = None  # the only values accepted (compared as text)
+    pattern: str | None = None  # a full-match regular expression for the text
+    min: float | None = None  # int/float bounds, inclusive
+    max: float | None = None
+    description: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"pattern {v!r} is not a regular expression: {exc}") from exc
+        return v
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ConfigKey:
+        if (self.min is not None or self.max is not None) and self.type not in ("int", "float"):
+            raise ValueError("min/max apply to type 'int' or 'float' only")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is greater than max")
+        return self
+
+
 class ConfigSpec(Strict):
     """§2 "Configuration changes ... are applied via the same change management track
-    as code" — where the environment's applied configuration is rendered."""
+    as code" — where the environment's applied configuration is rendered, the key that
+    encrypts its secrets at rest, and the declared keys every version must satisfy."""
 
     render_to: str  # the env file the process manager reads (relative to the deploy root)
+    # The encryption key (Fernet, one key per line; the first encrypts, the others
+    # still decrypt during a rotation): a file (mode 0600, never committed) or an
+    # environment variable holding the same text. Neither given: DEFAULT_CONFIG_KEY_FILE.
+    key_file: str | None = None
+    key_env: str | None = None
+    keys: dict[str, ConfigKey] = Field(default_factory=dict)
+    # With keys declared, a key not declared is rejected (a misspelt name is a typo
+    # that would reach production) unless this is true.
+    allow_undeclared: bool = False
+
+    @field_validator("keys")
+    @classmethod
+    def _key_names(cls, v: dict[str, ConfigKey]) -> dict[str, ConfigKey]:
+        for name in v:
+            if not _CONFIG_KEY_NAME.match(name):
+                raise ValueError(
+                    f"config key {name!r} must be letters, digits and _ (not starting with a digit)"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> ConfigSpec:
+        if self.key_file and self.key_env:
+            raise ValueError("set at most one of key_file or key_env")
+        return self
 
 
 class Environment(Strict):
@@ -540,6 +604,9 @@ class Environment(Strict):
     smoke: list[SmokeCheck] = Field(default_factory=list)
     auto_rollback: bool = True
     config: ConfigSpec | None = None
+    # Shell commands run before a step (Kamal-style hooks: notify, page, check a
+    # freeze calendar); a failing hook fails that step.
+    hooks: dict[DeployStep, list[str]] = Field(default_factory=dict)
 
     @field_validator("procedure")
     @classmethod

@@ -32,7 +32,7 @@ from changegate.errors import EnvironmentProblem, InputError
 
 # Bump together with a new Alembic revision (a test holds them equal), so
 # opening an up-to-date database never imports Alembic.
-HEAD_REVISION = "0002_web_tokens"
+HEAD_REVISION = "0003_config"
 _ADVISORY_KEY = 0x636867_6C6467  # "chg" "ldg": one lock for the one ledger
 
 _PG_CHUNK = 20_000  # events per page when reading the chain from PostgreSQL
