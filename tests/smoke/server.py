@@ -49,7 +49,9 @@ class SmokeServer:
 
         class Handler(BaseHTTPRequestHandler):
             def _any(self) -> None:
-                seen = Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+                seen = Seen(
+                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}
+                )
                 answer = outer._answer(seen)
                 body, ctype = answer.encoded()
                 self.send_response(answer.status)

@@ -48,8 +48,13 @@ def test_persistent_503_fails_with_every_attempt_recorded(server: SmokeServer, t
 
 
 def test_backoff_doubles_up_to_the_cap_and_is_actually_waited(server: SmokeServer, tmp_path):
-    check = make("http", url=server.route("/x", Answer(500)), retries=4,
-                 backoff_seconds=0.02, backoff_max_seconds=0.05)
+    check = make(
+        "http",
+        url=server.route("/x", Answer(500)),
+        retries=4,
+        backoff_seconds=0.02,
+        backoff_max_seconds=0.05,
+    )
     assert delays(check) == [0.02, 0.04, 0.05, 0.05]
     t0 = time.monotonic()
     run_smoke([check], base_dir=tmp_path)
@@ -169,8 +174,13 @@ def test_no_credential_value_in_the_report_even_when_the_server_echoes_it(server
     )
     checks = [
         make("http", name="bearer", url=url, credential_env="SMOKE_TOKEN", retries=1),
-        make("http", name="basic", url=basic_url, credential_env="SMOKE_BASIC",
-             credential_scheme="basic"),
+        make(
+            "http",
+            name="basic",
+            url=basic_url,
+            credential_env="SMOKE_BASIC",
+            credential_scheme="basic",
+        ),
     ]
     environ = {"SMOKE_TOKEN": token, "SMOKE_BASIC": "smoke:hunter2-pw"}
     report = run_smoke(checks, base_dir=tmp_path, environ=environ)
@@ -183,7 +193,8 @@ def test_no_credential_value_in_the_report_even_when_the_server_echoes_it(server
     assert server.hits("/basic")[0].headers["authorization"][6:] not in dumped
     assert "[redacted]" in dumped
     assert [r["credential_env"] for r in report.to_dict()["results"]] == [
-        "SMOKE_TOKEN", "SMOKE_BASIC"
+        "SMOKE_TOKEN",
+        "SMOKE_BASIC",
     ]
 
 
@@ -192,8 +203,15 @@ def test_to_dict_is_json_and_complete(server: SmokeServer, tmp_path: Path):
     data = json.loads(json.dumps(run_smoke([make("http", url=url)], base_dir=tmp_path).to_dict()))
     assert data["phase"] == "post-deploy" and data["passed"] is True
     (r,) = data["results"]
-    assert set(r) == {"name", "kind", "status", "detail", "duration_s", "credential_env",
-                      "attempts"}
+    assert set(r) == {
+        "name",
+        "kind",
+        "status",
+        "detail",
+        "duration_s",
+        "credential_env",
+        "attempts",
+    }
     assert r["attempts"][0]["status"] == "pass" and r["attempts"][0]["number"] == 1
 
 

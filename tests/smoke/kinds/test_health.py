@@ -37,7 +37,9 @@ SPRING_DOWN = {
 
 
 def test_health_json_all_passing(server: SmokeServer, tmp_path: Path):
-    url = server.route("/health", Answer(200, HEALTH_JSON_OK, {"Content-Type": "application/health+json"}))
+    url = server.route(
+        "/health", Answer(200, HEALTH_JSON_OK, {"Content-Type": "application/health+json"})
+    )
     result = run(tmp_path, url=url, require_components=["postgres", "stripe"])
     assert result.status == "pass", result.detail
     assert "2 component(s) pass" in result.detail
@@ -107,4 +109,7 @@ def test_components_flattens_both_shapes():
         "brokers/kafka": "UP",
         "brokers/rabbit": "OUT_OF_SERVICE",
     }
-    assert components(HEALTH_JSON_OK) == {"postgres:responseTime": "pass", "stripe:reachable": "pass"}
+    assert components(HEALTH_JSON_OK) == {
+        "postgres:responseTime": "pass",
+        "stripe:reachable": "pass",
+    }

@@ -69,7 +69,9 @@ def test_a_timestamp_far_in_the_future_fails(tmp_path: Path):
 
 
 def test_endpoint_json_path_to_the_timestamp(server: SmokeServer, tmp_path: Path):
-    fresh = {"jobs": [{"name": "billing", "last_success": (NOW - timedelta(seconds=90)).isoformat()}]}
+    fresh = {
+        "jobs": [{"name": "billing", "last_success": (NOW - timedelta(seconds=90)).isoformat()}]
+    }
     url = server.route("/jobs", Answer(200, fresh))
     result = run(tmp_path, url=url, json_path="$.jobs[0].last_success", max_age_seconds=600)
     assert result.status == "pass", result.detail
@@ -130,8 +132,12 @@ def test_database_no_row_and_bad_query(db_url: str, tmp_path: Path):
 def test_database_query_cannot_write(db_url: str, tmp_path: Path):
     seed(db_url, [NOW])
     env = {"JOBS_DB": db_url}
-    result = run(tmp_path, env, database_url_env="JOBS_DB",
-                 query="DELETE FROM job_runs RETURNING finished_at")
+    result = run(
+        tmp_path,
+        env,
+        database_url_env="JOBS_DB",
+        query="DELETE FROM job_runs RETURNING finished_at",
+    )
     assert result.status == "fail" and "query failed" in result.detail
     engine = create_engine(db_url)
     with engine.connect() as conn:
@@ -149,12 +155,21 @@ def test_relative_sqlite_path_resolves_against_the_deploy_root(tmp_path: Path):
     assert not (tmp_path / "elsewhere").exists()  # a smoke check creates nothing
 
 
-@pytest.mark.parametrize("url", ["postgresql://smoke:Sup3rS3cretPw@127.0.0.1:1/jobs",
-                                 "mysql://smoke:Sup3rS3cretPw@db/jobs"])
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://smoke:Sup3rS3cretPw@127.0.0.1:1/jobs", "mysql://smoke:Sup3rS3cretPw@db/jobs"],
+)
 def test_database_password_never_shown(url: str, tmp_path: Path):
     report = run_smoke(
-        [make("heartbeat", max_age_seconds=60, database_url_env="JOBS_DB", query=QUERY,
-              timeout_seconds=2)],
+        [
+            make(
+                "heartbeat",
+                max_age_seconds=60,
+                database_url_env="JOBS_DB",
+                query=QUERY,
+                timeout_seconds=2,
+            )
+        ],
         base_dir=tmp_path,
         environ={"JOBS_DB": url},
     )

@@ -92,8 +92,13 @@ def test_method_and_headers_are_sent(server: SmokeServer, tmp_path: Path):
 
 def test_a_credential_can_be_sent_with_a_custom_header(server: SmokeServer, tmp_path: Path):
     url = server.route("/api", Answer(200))
-    check = make("http", url=url, credential_env="API_KEY", credential_scheme="raw",
-                 credential_header="X-Api-Key")
+    check = make(
+        "http",
+        url=url,
+        credential_env="API_KEY",
+        credential_scheme="raw",
+        credential_header="X-Api-Key",
+    )
     report = run_smoke([check], base_dir=tmp_path, environ={"API_KEY": "k-123456"})
     assert report.passed
     assert server.hits("/api")[0].headers["x-api-key"] == "k-123456"
