@@ -1,4 +1,4 @@
-"""``changegate audit log|verify|checkpoint``."""
+"""``changegate audit log|verify|checkpoint|export``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from changegate.cli.render import FORMAT_OPTION, console, emit_json, parse_momen
 
 @click.group()
 def audit() -> None:
-    """The tamper-evident ledger: list, verify, checkpoint."""
+    """The tamper-evident ledger: list, verify, checkpoint; the evidence export."""
 
 
 @audit.command("log")
@@ -139,3 +139,73 @@ def checkpoint_cmd(cli: CliContext) -> int:
     for place in places:
         click.echo(f"  stored in {place}")
     return 0
+
+
+@audit.command("export")
+@click.option("--from", "date_from", required=True, help="First day of the period (YYYY-MM-DD).")
+@click.option("--to", "date_to", required=True, help="Last day of the period, inclusive.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A new (or empty) directory for the pack.",
+)
+@click.option(
+    "--sample",
+    default=25,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many changes to sample with their full trail.",
+)
+@click.option("--seed", type=int, help="Seed of the sample (recorded; default: random).")
+@FORMAT_OPTION
+@pass_cli
+def export_cmd(
+    cli: CliContext,
+    date_from: str,
+    date_to: str,
+    out: Path,
+    sample: int,
+    seed: int | None,
+    fmt: str,
+) -> int:
+    """Write the SOC 2 evidence pack for a period: populations (CSV + JSON), exceptions,
+    segregation-of-duties flags, policy hashes, ledger verification, a seeded sample
+    and report.html; the export is recorded in the ledger.
+
+    Exit 1 when the ledger fails verification (the pack is still written and says so).
+    """
+    from changegate.evidence.report import summary
+    from changegate.workflows.export import export
+
+    done = export(cli.app(), date_from, date_to, out, sample=sample, seed=seed)
+    ev = done.evidence
+    figures = summary(ev)
+    if fmt == "json":
+        emit_json(
+            {
+                "out": str(done.pack.out),
+                "files": done.pack.files,
+                "manifest_sha256": done.pack.manifest_sha256,
+                "ledger_seq": done.seq,
+                "summary": figures,
+            }
+        )
+        return 0 if ev.verification["ok"] else 1
+    for note in ev.notes:
+        click.echo(f"note: {note}", err=not ev.verification["ok"])
+    click.echo(
+        f"evidence {ev.period.label_from}..{ev.period.label_to}: {figures['changes']} change(s), "
+        f"{figures['deployments']} deployment(s), {figures['config_changes']} config change(s), "
+        f"{figures['emergencies_declared']} emergenc(ies), {figures['exceptions']} exception(s), "
+        f"{figures['sod_flags']} SoD flag(s); sample of {len(ev.sample['changes'])} "
+        f"with seed {ev.sample['seed']}"
+    )
+    for kind, n in sorted(figures["exceptions_by_kind"].items()):
+        click.echo(f"  {kind}: {n}")
+    click.echo(
+        f"wrote {len(done.pack.files)} files to {done.pack.out} (manifest sha256 "
+        f"{done.pack.manifest_sha256[:16]}…, recorded at seq {done.seq})"
+    )
+    click.echo(f"report: {done.pack.out / 'report.html'}")
+    return 0 if ev.verification["ok"] else 1

@@ -153,6 +153,30 @@ def _is_squash(app: App, commit: gitinfo.CommitInfo, patch_ids: set[str]) -> boo
     return patch_id(app.git, commit.parents[0], commit.sha) in patch_ids
 
 
+def _adoption_commit(app: App, branch: str) -> str | None:
+    """The commit that first added the policy file to ``branch``: changegate's adoption."""
+    from changegate.adapters.policy_file import POLICY_FILE
+
+    res = app.git.raw(
+        "log", "--diff-filter=A", "--format=%H", "--reverse", branch, "--", POLICY_FILE
+    )
+    first = res.out.split()
+    return first[0] if res.ok and first else None
+
+
+def _before_adoption(
+    app: App, c: gitinfo.CommitInfo, adoption: str | None, adopted_at: str
+) -> bool:
+    """Commits up to the one that added the policy predate the process; without such a
+    commit, those committed (to the second) before the first ``policy.init``."""
+    if adoption is not None:
+        return c.sha == adoption or app.git.raw("merge-base", "--is-ancestor", c.sha, adoption).ok
+    if not adopted_at:
+        return False
+    init = parse_timestamp(adopted_at).replace(microsecond=0)
+    return datetime.fromisoformat(c.committed_at) < init
+
+
 def reconcile(app: App, period: Period) -> list[DirectPush]:
     """First-parent commits of the protected branches in the period that no recorded
     change accounts for: direct pushes, each an exception."""
@@ -160,6 +184,7 @@ def reconcile(app: App, period: Period) -> list[DirectPush]:
     out: list[DirectPush] = []
     for branch in protected_branches(app):
         covered: set[str] = set()
+        adoption = _adoption_commit(app, branch)
         for c in _first_parent(app, branch, period):  # newest first
             accounted = (
                 c.sha in covered
@@ -173,9 +198,8 @@ def reconcile(app: App, period: Period) -> list[DirectPush]:
                 covered.update(inside.out.split())
             if accounted:
                 continue
-            when = datetime.fromisoformat(c.committed_at)
-            if ledger.adopted_at and when <= parse_timestamp(ledger.adopted_at):
-                continue  # committed before changegate was adopted: nothing to reconcile
+            if _before_adoption(app, c, adoption, ledger.adopted_at):
+                continue
             if _is_squash(app, c, ledger.patch_ids):
                 continue
             out.append(DirectPush(c.sha, branch, c.author, c.committer, c.committed_at, c.title))
