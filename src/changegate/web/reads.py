@@ -1,0 +1,184 @@
+"""Read-only ledger queries shaped for pages: keyset pages, newest first, filtered in SQL.
+
+``Store.events`` returns whole result sets; a page needs "the 50 before seq N"
+with filters the indexes serve (action, subject, ts), plus a few payload
+matches that only ever scan one action's rows. Canonical JSON (sorted keys,
+no spaces) makes ``"key":"value"`` a reliable substring of a payload.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, func, or_, select
+
+from changegate.adapters.storage.schema import ledger_events as le
+from changegate.adapters.storage.store import Store
+from changegate.core.ledger import Event
+
+PAGE = 50
+
+
+@dataclass
+class Page:
+    events: list[Event]
+    next_before: int | None  # seq to pass as ?before= for the next (older) page
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def _event(r: object) -> Event:
+    m = r._mapping  # type: ignore[attr-defined]
+    return Event(
+        int(m["seq"]),
+        m["ts"],
+        m["actor"],
+        m["action"],
+        m["subject"],
+        m["payload"],
+        m["prev_hash"],
+        m["hash"],
+    )
+
+
+def payload_has(key: str, value: str) -> ColumnElement[bool]:
+    """The payload holds ``"key":"value"`` (string values, canonical JSON)."""
+    needle = json.dumps({key: value}, ensure_ascii=False, separators=(",", ":"))[1:-1]
+    return le.c.payload.contains(needle, autoescape=True)
+
+
+def action_is(action: str) -> ColumnElement[bool]:
+    if action.endswith("*"):
+        return le.c.action.startswith(action[:-1], autoescape=True)
+    return le.c.action == action
+
+
+def page(
+    store: Store,
+    *,
+    actions: Sequence[str] = (),
+    subject: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    before: int | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
+    limit: int = PAGE,
+) -> Page:
+    """The newest ``limit`` events matching, older than ``before``."""
+    conds: list[ColumnElement[bool]] = list(where)
+    if actions:
+        conds.append(or_(*(action_is(a) for a in actions)))
+    if subject:
+        conds.append(le.c.subject == subject)
+    if since:
+        conds.append(le.c.ts >= since)
+    if until:
+        conds.append(le.c.ts < until)
+    if before is not None:
+        conds.append(le.c.seq < before)
+    q = select(le).where(*conds).order_by(le.c.seq.desc()).limit(limit + 1)
+    with store.engine.connect() as conn:
+        rows = [_event(r) for r in conn.execute(q)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, rows[-1].seq if more and rows else None)
+
+
+def by_seqs(store: Store, seqs: Sequence[int]) -> list[Event]:
+    if not seqs:
+        return []
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(le).where(le.c.seq.in_(list(seqs))).order_by(le.c.seq.desc()))
+        return [_event(r) for r in rows]
+
+
+def latest_per_subject(
+    store: Store,
+    action: str,
+    *,
+    subject_prefix: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    where_latest: Sequence[ColumnElement[bool]] = (),
+    before: int | None = None,
+    limit: int = PAGE,
+) -> tuple[Page, dict[int, int]]:
+    """The newest event of ``action`` per subject, newest first; and how many each subject has.
+
+    One grouped index scan picks the newest seq per subject; the page's rows
+    are then read by primary key, so the cost does not grow with the page.
+    """
+    conds: list[ColumnElement[bool]] = [le.c.action == action]
+    if subject_prefix:
+        conds += [le.c.subject >= subject_prefix, le.c.subject < subject_prefix + "\uffff"]
+    if since:
+        conds.append(le.c.ts >= since)
+    if until:
+        conds.append(le.c.ts < until)
+    newest = (
+        select(func.max(le.c.seq).label("seq"), func.count().label("n"))
+        .where(*conds)
+        .group_by(le.c.subject)
+        .subquery()
+    )
+    outer: list[ColumnElement[bool]] = list(where_latest)
+    if before is not None:
+        outer.append(le.c.seq < before)
+    q = (
+        select(le, newest.c.n)
+        .join(newest, le.c.seq == newest.c.seq)
+        .where(*outer)
+        .order_by(le.c.seq.desc())
+        .limit(limit + 1)
+    )
+    with store.engine.connect() as conn:
+        rows = list(conn.execute(q))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    events = [_event(r) for r in rows]
+    counts = {int(r._mapping["seq"]): int(r._mapping["n"]) for r in rows}
+    return Page(events, events[-1].seq if more and events else None), counts
+
+
+def count_subjects(store: Store, action: str) -> int:
+    q = select(func.count(func.distinct(le.c.subject))).where(le.c.action == action)
+    with store.engine.connect() as conn:
+        return int(conn.execute(q).scalar_one())
+
+
+def newest_per_subject(store: Store, action: str) -> list[Event]:
+    """The newest event of ``action`` for every subject (e.g. the last deploy per environment)."""
+    newest = select(func.max(le.c.seq)).where(le.c.action == action).group_by(le.c.subject)
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(le).where(le.c.seq.in_(newest)).order_by(le.c.subject))
+        return [_event(r) for r in rows]
+
+
+def related(
+    store: Store, actions: Sequence[str], keys: Sequence[str], values: Sequence[str]
+) -> list[Event]:
+    """Events of ``actions`` whose payload names one of ``values`` under one of ``keys``."""
+    if not values:
+        return []
+    match = or_(*(payload_has(k, v) for k in keys for v in values))
+    q = select(le).where(or_(*(action_is(a) for a in actions)), match).order_by(le.c.seq)
+    with store.engine.connect() as conn:
+        return [_event(r) for r in conn.execute(q)]
+
+
+def for_subject(store: Store, subject: str) -> list[Event]:
+    q = select(le).where(le.c.subject == subject).order_by(le.c.seq)
+    with store.engine.connect() as conn:
+        return [_event(r) for r in conn.execute(q)]
+
+
+def subjects_with_prefix(store: Store, action: str, prefix: str, limit: int = 2) -> list[str]:
+    q = (
+        select(le.c.subject)
+        .where(le.c.action == action, le.c.subject >= prefix, le.c.subject < prefix + "\uffff")
+        .distinct()
+        .limit(limit)
+    )
+    with store.engine.connect() as conn:
+        return [str(r[0]) for r in conn.execute(q)]
