@@ -169,6 +169,7 @@ def test_a_pasted_secret_in_credential_env_is_refused_without_echoing_it():
         ({"kind": "http"}, "needs a url"),
         ({"kind": "http", "url": "127.0.0.1:8000/health"}, "absolute http:// or https:// URL"),
         ({"kind": "command"}, "needs command"),
+        ({"kind": "http", "url": "https://u:pw@x/"}, "must not carry credentials"),
         ({"kind": "http", "url": "http://x/", "expect_status": 700}, "not an HTTP status"),
         (
             {"kind": "auth", "url": "http://x/", "credential_env": "T", "refuse_status": [200]},

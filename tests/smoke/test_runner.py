@@ -148,6 +148,7 @@ def test_phase_selects_checks_and_unknown_phase_is_an_input_error(server, tmp_pa
     check = make("http", url=url, phases=["post-deploy"])
     report = run_smoke([check], base_dir=tmp_path, phase="pre-deploy")
     assert report.passed and report.results[0].status == "skip"
+    assert report.lines() == ["SKIP  http check (http): not run pre-deploy (phases: post-deploy)"]
     assert server.hits("/new-endpoint") == []
     assert not run_smoke([check], base_dir=tmp_path, phase="post-deploy").passed
     with pytest.raises(InputError, match="pre-deploy, post-deploy"):

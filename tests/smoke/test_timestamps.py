@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
@@ -21,6 +22,7 @@ T = datetime(2026, 5, 24, 10, 30, tzinfo=UTC)
         1779618600,
         1779618600.0,
         1779618600000,
+        Decimal("1779618600.000000"),
         b"2026-05-24T10:30:00Z",
         datetime(2026, 5, 24, 10, 30),
         datetime(2026, 5, 24, 12, 30, tzinfo=timezone(timedelta(hours=2))),

@@ -371,6 +371,11 @@ class SmokeCheck(Strict):
     def _url(cls, v: str | None) -> str | None:
         if v is not None and not re.match(r"^https?://[^/\s]+", v):
             raise ValueError(f"url {v!r} must be an absolute http:// or https:// URL")
+        if v is not None and "@" in v.split("/")[2]:
+            raise ValueError(
+                "url must not carry credentials (user:password@host); name the variable "
+                "that holds them in credential_env"
+            )
         return v
 
     @field_validator("credential_env", "database_url_env")

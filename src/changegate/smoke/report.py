@@ -77,6 +77,10 @@ class SmokeReport:
     def failed(self) -> list[SmokeResult]:
         return [r for r in self.results if r.status == "fail"]
 
+    def lines(self) -> list[str]:
+        """One line per check (``PASS name (kind): detail``), for terminals and logs."""
+        return [f"{r.status.upper():4}  {r.name} ({r.kind}): {r.detail}" for r in self.results]
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able, for the ledger and ``--json`` output; holds no secret."""
         return {

@@ -52,7 +52,8 @@ def run_smoke(
 
     def one(check: SmokeCheck) -> SmokeResult:
         if phase not in check.phases:
-            return SmokeResult(check.name, check.kind, "skip", f"not run {phase}")
+            only = ", ".join(check.phases)
+            return SmokeResult(check.name, check.kind, "skip", f"not run {phase} (phases: {only})")
         return _redact(run_check(check, ctx), secrets)
 
     if not checks:

@@ -9,6 +9,7 @@ aware UTC datetime; a timestamp without a zone is read as UTC (what SQLite's
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 # Epoch values above this are milliseconds (1e11 s is the year 5138).
 _MS_THRESHOLD = 1e11
@@ -20,6 +21,8 @@ def parse(value: object) -> datetime:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a timestamp")
+    if isinstance(value, Decimal):  # PostgreSQL's extract(epoch from ...)
+        value = float(value)
     if isinstance(value, int | float):
         seconds = value / 1000 if value > _MS_THRESHOLD else value
         try:

@@ -133,8 +133,9 @@ def _from_database(check: SmokeCheck, ctx: Context) -> tuple[str, datetime]:
         connect_args["options"] = f"-c statement_timeout={timeout_ms}"
         options["postgresql_readonly"] = True
     where = f"database {check.database_url_env} ({describe(url)})"
-    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
+    engine = None
     try:
+        engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
         with engine.connect() as conn:
             row = conn.execution_options(**options).execute(text(check.query)).first()
     except SQLAlchemyError as exc:
@@ -142,7 +143,8 @@ def _from_database(check: SmokeCheck, ctx: Context) -> tuple[str, datetime]:
         reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
         raise _NoTimestamp(f"{where}: query failed ({one_line(reason, 120)})") from exc
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
     if row is None or row[0] is None:
         raise _NoTimestamp(f"{where}: the query returned no timestamp (has the job ever run?)")
     return where, _parse(where, row[0])
