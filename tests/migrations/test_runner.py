@@ -176,7 +176,7 @@ def test_a_recorded_migration_missing_from_the_tree_is_refused(tree: Path, db_ur
 
     problems = plan(tree, sets(tree), db_url).problems
     assert [(p.kind, p.version) for p in problems] == [("missing", "0002")]
-    with pytest.raises(InputError, match="0002 .*not in this tree"):
+    with pytest.raises(InputError, match=r"0002 .*not in this tree"):
         apply(tree, sets(tree), db_url, actor=ACTOR)
     assert "more" not in tables(db_url)
 

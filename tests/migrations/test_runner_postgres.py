@@ -6,11 +6,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from tests.migrations.test_runner import ACTOR, SET, query, write
 
 from changegate.errors import EnvironmentProblem
 from changegate.migrations import MigrationFailed, applied_versions, apply, discover, rollback
 from changegate.migrations.runner_db import _LOCK_KEY
-from tests.migrations.test_runner import ACTOR, SET, query, write
 
 pytestmark = pytest.mark.postgres
 
@@ -33,8 +33,9 @@ def test_create_index_concurrently_runs_outside_a_transaction(tmp_path: Path, pg
 
     assert [m.version for m in done] == ["0001", "0002"]
     assert query(
-        pg_url, "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE c.relname = 't_name'"
+        pg_url,
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE c.relname = 't_name'",
     ) == [(True,)]
     rollback(tmp_path, discover(tmp_path, [SET]), pg_url, to={SET: "0001"}, actor=ACTOR)
     assert query(pg_url, "SELECT count(*) FROM pg_class WHERE relname = 't_name'") == [(0,)]

@@ -46,7 +46,9 @@ def test_sqlite_keeps_trigger_bodies_and_quoted_semicolons_whole() -> None:
 @pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
 def test_a_wrapping_begin_commit_is_dropped_and_other_control_refused(dialect: str) -> None:
     wrapped = "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n"
-    assert [s.text.rstrip(";") for s in split(wrapped, dialect, HERE)] == ["CREATE TABLE a (id int)"]
+    assert [s.text.rstrip(";") for s in split(wrapped, dialect, HERE)] == [
+        "CREATE TABLE a (id int)"
+    ]
     with pytest.raises(InputError, match=r"m.sql:2: transaction control \(COMMIT\)"):
         split("CREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);\n", dialect, HERE)
     assert len(split(wrapped, dialect, HERE, own_transactions=True)) == 3
