@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "rollback": "changegate.cli.deploy_cmd:rollback",
     "deployments": "changegate.cli.deploy_cmd:deployments",
     "status": "changegate.cli.deploy_cmd:status",
+    "config": "changegate.cli.config_cmd:config",
     "review": "changegate.cli.review_cmd:review",
     "hook": "changegate.cli.hook_cmd:hook",
     "migrations": "changegate.cli.migrations_cmd:migrations",
