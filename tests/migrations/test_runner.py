@@ -87,6 +87,13 @@ def versions(done: list[AppliedMigration]) -> list[tuple[str, str]]:
     return [(m.version, m.direction) for m in done]
 
 
+def test_plan_does_not_create_a_missing_sqlite_database(tree: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'none' / 'app.db'}"
+    assert [s.version for s in plan(tree, sets(tree), url).pending] == ["0001", "0002"]
+    assert applied_versions(url) == {}
+    assert not (tmp_path / "none").exists()
+
+
 def test_apply_from_empty_then_again_is_a_no_op(tree: Path, db_url: str) -> None:
     before = plan(tree, sets(tree), db_url)
     assert [s.version for s in before.pending] == ["0001", "0002"]

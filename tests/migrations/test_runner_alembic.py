@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.migrations.test_runner import query, tables
+from tests.migrations.test_runner import SET, query, tables, write
 
-from changegate.errors import EnvironmentProblem
+from changegate.errors import EnvironmentProblem, InputError
 from changegate.migrations import (
     AlembicOptions,
     MigrationFailed,
@@ -146,3 +146,24 @@ def test_a_failing_revision_reports_where_the_database_stopped(
     mirrored = applied_versions(url).get("app", [])
     assert [m.version for m in failed.value.applied] == mirrored
     assert [v.split("-", 1)[1] for v in mirrored][-1:] == at
+
+
+def test_sets_of_both_kinds_apply_in_order_and_a_bad_target_stops_before_any_down(
+    project: Path, tmp_path: Path
+) -> None:
+    write(project, "0001", "audit", "CREATE TABLE audit (id INTEGER);\n", "DROP TABLE audit;\n")
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    found = discover(project, [SET, "app"])
+
+    done = apply(project, found, url, actor=ACTOR)
+
+    assert [(m.set, m.version) for m in done] == [
+        (SET, "0001"),
+        ("app", "0001-a1"),
+        ("app", "0002-b2"),
+    ]
+    with pytest.raises(InputError, match="revision zz9 is not applied"):
+        rollback(project, found, url, to={SET: None, "app": "zz9"}, actor=ACTOR)
+    assert applied_versions(url) == {SET: ["0001"], "app": ["0001-a1", "0002-b2"]}
+    undone = rollback(project, found, url, to={SET: None, "app": "a1"}, actor=ACTOR)
+    assert [(m.set, m.version) for m in undone] == [("app", "0002-b2"), (SET, "0001")]

@@ -65,7 +65,7 @@ def _plan(root: Path, sets: Sequence[MigrationSet], db: Database) -> MigrationPl
 
 def plan(root: Path, sets: Sequence[MigrationSet], database_url: str) -> MigrationPlan:
     """What ``apply`` would run, what is already applied, and what stops it. Read-only."""
-    with connect(database_url) as db:
+    with connect(database_url, read_only=True) as db:
         return _plan(Path(root), sets, db)
 
 
@@ -150,6 +150,9 @@ def rollback(
             for key, mset in keys.items()
             if key in to and mset.format != "alembic"
         }
+        for key, mset in keys.items():
+            if key in to and mset.format == "alembic":
+                runner_alembic.resolve_target(db, key, mset, to[key])
         try:
             for key, mset in reversed(keys.items()):
                 if key not in to:
@@ -172,7 +175,7 @@ def rollback(
 def applied_versions(database_url: str) -> dict[str, list[str]]:
     """Per set, the applied versions in order: what to record for a release, and the
     ``to`` of a later rollback to it."""
-    with connect(database_url) as db:
+    with connect(database_url, read_only=True) as db:
         out: dict[str, list[str]] = {}
         for row in tracking.read(db):
             out.setdefault(row.set, []).append(row.version)

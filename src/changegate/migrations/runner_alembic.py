@@ -215,6 +215,23 @@ def upgrade(
     return moved
 
 
+def resolve_target(db: Database, key: str, mset: MigrationSet, target: str | None) -> str | None:
+    """The revision to downgrade to (``NNNN-<rev>`` or a bare revision), checked to be
+    applied; None for base. Called before any set is rolled back."""
+    if target is None:
+        return None
+    current = _current(db)
+    numbered = _NUMBERED.match(target)
+    rev = numbered.group(1) if numbered and numbered.group(1) in mset.graph else target
+    if rev not in _ancestors(mset.graph, current):
+        raise InputError(
+            f"{key}: revision {target} is not applied (the database is at "
+            f"{', '.join(current) or 'base'}); roll back to one of its ancestors, or to "
+            "null for none"
+        )
+    return rev
+
+
 def downgrade(
     db: Database,
     root: Path,
@@ -226,19 +243,9 @@ def downgrade(
     options: AlembicOptions,
 ) -> list[AppliedMigration]:
     """``alembic downgrade <target>`` (``base`` for None); what it undid, newest first."""
+    rev = resolve_target(db, key, mset, target)
     current = _current(db)
-    done = _ancestors(mset.graph, current)
-    rev = target
-    if target is not None:
-        numbered = _NUMBERED.match(target)
-        if numbered and numbered.group(1) in mset.graph:
-            rev = numbered.group(1)
-        if rev not in done:
-            raise InputError(
-                f"{key}: revision {target} is not applied (the database is at "
-                f"{', '.join(current) or 'base'}); roll back to one of its ancestors, or to "
-                "null for none"
-            )
     if (rev is None and not current) or (rev is not None and current == (rev,)):
+        _mirror(db, root, key, mset, current, actor, {})
         return []
     return _migrate(db, root, key, mset, url, actor, options, ["downgrade", rev or "base"])

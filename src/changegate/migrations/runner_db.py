@@ -134,8 +134,12 @@ class Database:
 
 
 @contextmanager
-def connect(database_url: str) -> Iterator[Database]:
-    """An autocommit connection to ``database_url``; unreachable is an EnvironmentProblem."""
+def connect(database_url: str, *, read_only: bool = False) -> Iterator[Database]:
+    """An autocommit connection to ``database_url``; unreachable is an EnvironmentProblem.
+
+    ``read_only`` (plan, applied_versions) opens a missing SQLite file as an
+    empty database rather than creating it; they only read.
+    """
     url = normalise_url(database_url)
     where = describe(url)
     if url.get_backend_name() == "sqlite":
@@ -144,9 +148,13 @@ def connect(database_url: str) -> Iterator[Database]:
             raise InputError(
                 f"{database_url}: the runner needs a database file; use sqlite:///PATH"
             )
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        target = database
+        if read_only and not Path(database).exists():
+            target = ":memory:"  # nothing applied yet; plan must not create the file
+        elif not read_only:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         try:
-            raw: Any = sqlite3.connect(database, isolation_level=None, timeout=60)
+            raw: Any = sqlite3.connect(target, isolation_level=None, timeout=60)
             raw.execute("PRAGMA busy_timeout = 60000")
         except sqlite3.Error as exc:
             raise EnvironmentProblem(f"{database}: cannot open the database ({exc})") from exc
