@@ -298,6 +298,6 @@ def test_a_version_not_on_the_ledger_is_never_rendered(cfg, monkeypatch):
         conn.execute(config_versions.insert().values({**row, "version": 2}))
         for v in conn.execute(select(config_values)).mappings().all():
             conn.execute(config_values.insert().values({**v, "version": 2}))
-    with pytest.raises(Blocked, match="no config.approved event"):
+    with pytest.raises(Blocked, match=r"no config\.approved event"):
         delivery.apply(app, "prod")
     assert not (root / "shared" / "config.env").exists()
