@@ -10,14 +10,14 @@ git call that lists authors.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from changegate.adapters.storage.store import EventFilter
 from changegate.app import App
 from changegate.core import emergency as em
 from changegate.core import leaks as lk
-from changegate.core.ledger import Event
+from changegate.core.ledger import Event, parse_timestamp, utc_timestamp
 from changegate.evidence import gitinfo
 from changegate.evidence.period import Period
 from changegate.evidence.rows import (
@@ -77,7 +77,8 @@ def _gate_evidence(app: App, verdicts: list[Event], until: str) -> dict[int, dic
     """
     if not verdicts:
         return {}
-    since = min(v.ts for v in verdicts)
+    # Appended in the verdict's transaction, a moment before it: a minute of slack.
+    since = utc_timestamp(parse_timestamp(min(v.ts for v in verdicts)) - timedelta(minutes=1))
     by_seq = {e.seq: e for e in _events(app, "gate.result", since, until)}
     out: dict[int, dict[str, Any]] = {}
     for v in verdicts:

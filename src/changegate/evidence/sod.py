@@ -18,8 +18,22 @@ from changegate.evidence.rows import ChangeRow, DeploymentRow, SodFlag
 
 
 def author_reviewer(changes: Iterable[ChangeRow]) -> list[SodFlag]:
+    """Recorded reviews by an author, and signed notes the review gate refused for that."""
     flags = []
     for c in changes:
+        for refused in c.rejected_reviews:
+            if "author or committer" in refused:
+                who = refused.split(":", 1)[0].strip()
+                flags.append(
+                    SodFlag(
+                        "author=reviewer",
+                        who,
+                        c.id,
+                        f"{who} authored {c.title or c.head[:12]} and signed an approval of it "
+                        "(refused by the review gate)",
+                        c.verdict_at,
+                    )
+                )
         for r in c.reviews:
             if r.reviewer.lower() in c.authors:
                 flags.append(
