@@ -83,7 +83,7 @@ class DeployLock:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             holder = self.read()
-            raise EnvironmentProblem(_held_message(holder)) from None
+            raise EnvironmentProblem(held_message(holder)) from None
         with os.fdopen(fd, "w") as f:
             json.dump(asdict(info), f)
             f.flush()
@@ -104,7 +104,7 @@ class DeployLock:
         self.path.unlink(missing_ok=True)
 
 
-def _held_message(holder: LockInfo | None) -> str:
+def held_message(holder: LockInfo | None) -> str:
     if holder is None:
         return "the deploy lock vanished while taking it; try again"
     state = "still running" if holder.alive() else "STALE: its process is gone"

@@ -17,7 +17,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-from changegate.adapters.deploylock import LockInfo
+from changegate.adapters.deploylock import LockInfo, held_message
 from changegate.app import App
 from changegate.core import deploy as dp
 from changegate.core.ledger import utc_timestamp
@@ -68,6 +68,9 @@ def deploy(app: App, tag: str, env_name: str, *, report: Reporter | None = None)
     tgt = target(app, env_name)
     actor = app.actor()
     checked = steps.preflight(tgt, tag, actor)
+    holder = tgt.lock.read()
+    if holder is not None:
+        raise EnvironmentProblem(held_message(holder))
     previous = tgt.transport.current()
     if previous == tag:
         raise InputError(
