@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from changegate.cli.context import CliContext, pass_cli
 from changegate.cli.render import console, emit_json
 from changegate.core.verdict import GateResult
-from changegate.workflows.check import CheckReport, Progress
+from changegate.workflows.check_summary import CheckSummary
+
+if TYPE_CHECKING:  # the full check (policy model, database) loads only on a verdict-cache miss
+    from changegate.workflows.check import Progress
 
 ICONS = {
     "pass": "[green]pass[/]",
@@ -22,15 +26,14 @@ ICONS = {
 }
 
 
-def markdown(report: CheckReport) -> str:
+def markdown(report: CheckSummary) -> str:
     """A pull-request comment: what blocks and how to clear it, first."""
-    head = report.change.head[:12]
+    head = report.head[:12]
     mark = "✅ **pass**" if report.verdict == "pass" else "⛔ **blocked**"
     lines = [
         f"### changegate: {mark} for `{head}`",
         "",
-        f"Classification: {', '.join(report.classification.labels)} — "
-        + "; ".join(report.classification.reasons),
+        f"Classification: {', '.join(report.labels)} — " + "; ".join(report.reasons),
         "",
         "| gate | status | reason |",
         "|---|---|---|",
@@ -49,7 +52,7 @@ def markdown(report: CheckReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sarif(report: CheckReport) -> dict[str, object]:
+def sarif(report: CheckSummary) -> dict[str, object]:
     from changegate import __version__
     from changegate.core import sarif as shapes
 
@@ -115,10 +118,18 @@ def _live_table(enabled: bool) -> Iterator[Progress | None]:
 def check(cli: CliContext, base: str | None, head: str | None, every_commit: bool, fmt: str) -> int:
     """Classify the change BASE..HEAD, run every gate the policy (at BASE) requires, and
     record one verdict. Exit 0 pass, 1 blocked, 2 error."""
-    from changegate.workflows.check import check as run_check
+    from changegate.workflows.verdict_cache import replay
 
-    with _live_table(fmt == "text") as progress:
-        report = run_check(cli.app(), base, head, progress=progress, every_commit=every_commit)
+    app = cli.app()
+    report = replay(app, base, head, every_commit)
+    if report is None:
+        from changegate.workflows.check import check as run_check
+
+        with _live_table(fmt == "text") as progress:
+            full = run_check(
+                app, base, head, progress=progress, every_commit=every_commit, remember=True
+            )
+        report = full.summary()
     if fmt == "json":
         emit_json(report.as_dict())
     elif fmt == "markdown":
@@ -127,13 +138,12 @@ def check(cli: CliContext, base: str | None, head: str | None, every_commit: boo
         click.echo(json.dumps(sarif(report), indent=2))
     else:
         out = console()
-        c = report.change
         out.print(
-            f"change {c.base_name}..{c.head_name} ({c.merge_base[:12]}..{c.head[:12]}, "
-            f"{len(c.files)} file(s)): {', '.join(report.classification.labels)}",
+            f"change {report.base_name}..{report.head_name} ({report.merge_base[:12]}.."
+            f"{report.head[:12]}, {report.file_count} file(s)): {', '.join(report.labels)}",
             soft_wrap=True,
         )
-        for reason in report.classification.reasons:
+        for reason in report.reasons:
             out.print(f"  [dim]{reason}[/]", soft_wrap=True)
         for r in report.results:
             out.print(f"{r.gate:<20} {ICONS[r.status]:<12} {r.reason}", soft_wrap=True)

@@ -8,8 +8,6 @@ with the verdict, in one transaction.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import tempfile
 import threading
@@ -22,6 +20,9 @@ from changegate.app import App
 from changegate.core.classify import Classification, FileChange
 from changegate.core.policy import Policy
 from changegate.core.verdict import GateResult
+from changegate.gates.fingerprint import cache_key, tool_fingerprint
+
+__all__ = ["Gate", "GateContext", "cache_key", "tool_fingerprint"]
 
 T = TypeVar("T")
 
@@ -105,21 +106,3 @@ class Gate(Protocol):
 
     def run(self, ctx: GateContext) -> GateResult:
         """Decide; expected failures are results (``fail``/``error``), never exceptions."""
-
-
-def tool_fingerprint(executable: str) -> str:
-    """Which tool a command runs, cheaply: its resolved path, size and mtime.
-
-    Asking every tool for ``--version`` on each check would cost more than the
-    cached check itself; an upgraded tool changes its file, which is enough to
-    invalidate a cached result.
-    """
-    path = shutil.which(executable)
-    if path is None:
-        return f"{executable}:missing"
-    st = Path(path).resolve().stat()
-    return f"{Path(path).resolve()}:{st.st_size}:{st.st_mtime_ns}"
-
-
-def cache_key(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()

@@ -9,12 +9,11 @@ with a digest of the evidence that a release can later cite.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from changegate.app import App
@@ -23,6 +22,7 @@ from changegate.core.verdict import GateFinding, GateResult, verdict
 from changegate.errors import ChangegateError
 from changegate.gates.base import Gate, GateContext
 from changegate.workflows.change import Change, resolve
+from changegate.workflows.check_summary import CheckSummary, evidence_digest, record
 
 Progress = Callable[[str, GateResult | None], None]
 
@@ -37,19 +37,27 @@ class CheckReport:
     seq: int | None = None
     notes: list[str] = field(default_factory=list)
 
+    def summary(self) -> CheckSummary:
+        """The plain data that is rendered and recorded (shared with the verdict cache)."""
+        c = self.change
+        return CheckSummary(
+            verdict=self.verdict,
+            base=c.base,
+            head=c.head,
+            merge_base=c.merge_base,
+            patch_id=c.patch_id,
+            base_name=c.base_name,
+            head_name=c.head_name,
+            file_count=len(c.files),
+            classification=self.classification.as_dict(),
+            results=self.results,
+            evidence_digest=self.evidence_digest,
+            seq=self.seq,
+            notes=self.notes,
+        )
+
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "verdict": self.verdict,
-            "base": self.change.base,
-            "head": self.change.head,
-            "merge_base": self.change.merge_base,
-            "patch_id": self.change.patch_id,
-            "classification": self.classification.as_dict(),
-            "gates": [r.as_dict() for r in self.results],
-            "evidence_digest": self.evidence_digest,
-            "ledger_seq": self.seq,
-            "notes": self.notes,
-        }
+        return self.summary().as_dict()
 
 
 def _cached(payload: dict[str, Any], seq: int) -> GateResult:
@@ -110,12 +118,27 @@ def check(
     gates: list[Gate] | None = None,
     every_commit: bool = False,
     honour_emergency: bool = True,
+    remember: bool = False,
 ) -> CheckReport:
-    from changegate.gates.registry import all_gates
+    """Judge BASE..HEAD and record the verdict.
+
+    ``remember`` (the CLI's ``check``) keeps a verdict-cache entry when every
+    result would be reproduced unchanged by the next identical check, so that
+    one can skip straight to recording (see :mod:`changegate.workflows.verdict_cache`).
+    """
+    from changegate.gates.registry import BUILTIN, all_gates
+    from changegate.workflows import verdict_cache
     from changegate.workflows.emergency import emergencies, for_change
     from changegate.workflows.policy_review import reminders
 
     change = resolve(app.git, base, head)
+    # Taken before any gate reads notes or the ledger: a verdict-cache entry is only kept
+    # when neither moved while the gates ran.
+    before = (
+        (verdict_cache.snapshot(app, change.base_name, change.head_name), app.store().head())
+        if remember
+        else (None, None)
+    )
     policy, policy_bytes = app.policy_source_at(change.base, change.base_name)
     schema_dirs = [s.path for s in policy.gates.migrations.sets]
     classification = classify(change.files, policy.classification, schema_dirs)
@@ -136,7 +159,9 @@ def check(
     chosen = gates if gates is not None else all_gates()
     cache = _previous_results(app, change.head)
     bypass: dict[str, str] = {}
-    notes: list[str] = reminders(policy, [c.path for c in change.files])
+    today = date.today()
+    notes: list[str] = reminders(policy, [c.path for c in change.files], today)
+    valid_until: datetime | None = None  # when an open emergency becomes overdue
     if honour_emergency:
         states = emergencies(app).values()
         for state in for_change(states, change.head, change.patch_id):
@@ -146,6 +171,10 @@ def check(
                     f"{state.sev}); retroactive review due {state.due}"
                 )
         now = datetime.now(UTC)
+        upcoming = [
+            datetime.fromisoformat(s.due) for s in states if s.is_open and not s.overdue(now)
+        ]
+        valid_until = min(upcoming, default=None)
         notes += [
             f"emergency {s.id} ({s.incident}) is overdue: its retroactive review was due {s.due}"
             for s in states
@@ -170,33 +199,34 @@ def check(
     finally:
         ctx.close()
     outcome = verdict(results)
-    evidence = json.dumps([r.as_dict() for r in results], sort_keys=True, default=str)
-    digest = hashlib.sha256(evidence.encode()).hexdigest()
-    report = CheckReport(change, classification, results, outcome, digest, notes=notes)
-    actor = app.actor()
+    report = CheckReport(
+        change, classification, results, outcome, evidence_digest(results), notes=notes
+    )
+    summary = report.summary()
     with app.store().writer() as w:
-        for r in results:
-            w.append(
-                actor,
-                "gate.result",
-                change.head,
-                {**r.as_dict(), "patch_id": change.patch_id, "base": change.merge_base},
+        recorded = record(w.append, app.actor(), summary, ctx.policy_sha256)
+    report.seq = recorded[1].seq
+    if remember and honour_emergency and gates is None:
+        from changegate.adapters.storage.store import HEAD_REVISION
+
+        builtin_only = all(r.gate in BUILTIN for r in results)
+        commands = [policy.gates.lint.command, policy.gates.types.command]
+        commands += [suite.command for suite in policy.gates.tests.suites]
+        tools = [c[0] for c in commands if c]
+        if builtin_only:
+            summary.seq = report.seq
+            verdict_cache.remember(
+                app,
+                (base, head, every_commit),
+                summary,
+                before,
+                recorded,
+                policy_sha256=ctx.policy_sha256,
+                tools=tools,
+                revision=HEAD_REVISION,
+                today=today,
+                valid_until=valid_until,
             )
-        event = w.append(
-            actor,
-            "check.verdict",
-            change.head,
-            {
-                "verdict": outcome,
-                "base": change.merge_base,
-                "base_ref": change.base_name,
-                "patch_id": change.patch_id,
-                "classification": classification.as_dict(),
-                "gates": {r.gate: r.status for r in results},
-                "evidence_digest": digest,
-                "policy_sha256": ctx.policy_sha256,
-                "notes": notes,
-            },
-        )
-    report.seq = event.seq
+        else:
+            verdict_cache.forget(app, base, head, every_commit)
     return report
