@@ -301,3 +301,40 @@ def test_a_version_not_on_the_ledger_is_never_rendered(cfg, monkeypatch):
     with pytest.raises(Blocked, match=r"no config\.approved event"):
         delivery.apply(app, "prod")
     assert not (root / "shared" / "config.env").exists()
+
+
+def test_apply_and_revert_reload_through_the_process_manager(cfg, monkeypatch, tmp_path):
+    """The reload runs after the file is in place: the 'service' reads what was applied."""
+    pytest.importorskip("changegate.adapters.procman")
+    import sys
+
+    from tests.conftest import git
+
+    repo, keys, root = cfg
+    loaded = tmp_path / "loaded.env"
+    reader = f"import shutil; shutil.copy({str(root / 'shared' / 'config.env')!r}, {str(loaded)!r})"
+    with (repo / "changegate.toml").open("a") as fh:
+        fh.write(
+            "[environments.prod.process_manager]\n"
+            'kind = "command"\n'
+            f"reload_command = [{sys.executable!r}, '-c', {reader!r}]\n"
+            "timeout_seconds = 30\n"
+        )
+    git(repo, "commit", "-qam", "prod reloads by a command")
+    app = app_for(repo, None, monkeypatch, DEV)
+    first_version(app, keys)
+    d = delivery.apply(app, "prod")
+    assert d.reload is not None and d.reload.kind == "command"
+    assert f"API_TOKEN={SECRET}\n" in loaded.read_text()
+    p = track.propose(app, "prod", [("API_TOKEN", "second-value")])
+    monkeypatch.setenv("CHANGEGATE_ACTOR", "bob@example.com")
+    track.approve(app, "prod", p.id, key=str(keys["bob"]))
+    monkeypatch.setenv("CHANGEGATE_ACTOR", DEV)
+    delivery.apply(app, "prod")
+    assert "API_TOKEN=second-value\n" in loaded.read_text()
+    r = delivery.revert(app, "prod")
+    assert r.reload is not None and f"API_TOKEN={SECRET}\n" in loaded.read_text()
+    # render() is the deploy's step: it never reloads (the deploy reloads once).
+    loaded.unlink()
+    delivery.render(app, "prod", 2, actor=DEV, reason="deploy")
+    assert not loaded.exists()

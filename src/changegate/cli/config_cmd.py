@@ -187,8 +187,16 @@ def reject_cmd(cli: CliContext, env: str, proposal: str, reason: str, fmt: str) 
     return 0
 
 
+def _reload_text(report: Any) -> str | None:
+    """The process manager's report in one line (kind, time, what it saw)."""
+    if report is None:
+        return None
+    kind, detail = getattr(report, "kind", "reload"), getattr(report, "detail", str(report))
+    return f"{kind} in {getattr(report, 'duration_s', 0.0):.1f}s: {detail}"
+
+
 def _delivered(fmt: str, env: str, d: Any) -> int:
-    reload_text = None if d.reload is None else str(d.reload)
+    reload_text = _reload_text(d.reload)
     if fmt == "json":
         emit_json(
             {
