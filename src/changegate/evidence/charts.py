@@ -22,10 +22,14 @@ def _svg(width: int, height: int, body: list[str], title: str) -> str:
 
 
 def stacked_bars(
-    labels: list[str], series: list[tuple[str, list[int]]], title: str, height: int = 220
+    labels: list[str],
+    series: list[tuple[str, list[int]]],
+    title: str,
+    height: int = 220,
+    width: int = 720,
 ) -> str:
     """Vertical bars, one per label, each stacked from the series (name, values)."""
-    width = max(360, 40 + 28 * len(labels))
+    width = max(width, 40 + 14 * len(labels))
     top, bottom, left = 24, 46, 34
     plot_h = height - top - bottom
     totals = [sum(vals[i] for _, vals in series) for i in range(len(labels))]
@@ -37,26 +41,27 @@ def stacked_bars(
         f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" font-size="10">{peak}</text>',
         f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" font-size="10">0</text>',
     ]
+    bar = min(step * 0.7, 56.0)
     for i, label in enumerate(labels):
-        x = left + i * step + step * 0.15
+        x = left + i * step + (step - bar) / 2
         y = float(top + plot_h)
         for k, (name, vals) in enumerate(series):
             h = plot_h * vals[i] / peak
             if h > 0:
                 y -= h
                 body.append(
-                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" height="{h:.1f}" '
+                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
                     f'fill="{COLORS[k % len(COLORS)]}"><title>{escape(label)}: {vals[i]} '
                     f"{escape(name)}</title></rect>"
                 )
         if totals[i]:
             body.append(
-                f'<text x="{x + step * 0.35:.1f}" y="{y - 3:.1f}" text-anchor="middle" '
+                f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle" '
                 f'font-size="10">{totals[i]}</text>'
             )
         if len(labels) <= 16 or i % 2 == 0:
             body.append(
-                f'<text x="{x + step * 0.35:.1f}" y="{top + plot_h + 14}" text-anchor="middle" '
+                f'<text x="{x + bar / 2:.1f}" y="{top + plot_h + 14}" text-anchor="middle" '
                 f'font-size="9">{escape(label)}</text>'
             )
     for k, (name, _) in enumerate(series):
@@ -124,4 +129,4 @@ def latency_histogram(hours: list[float], title: str) -> str:
                 counts[i] += 1
                 break
     labels = [name for _, name in LATENCY_BUCKETS]
-    return stacked_bars(labels, [("changes", counts)], title, height=200)
+    return stacked_bars(labels, [("changes", counts)], title, height=200, width=400)
