@@ -97,15 +97,16 @@ def history(app: App, env: str, key: str | None = None) -> list[HistoryEntry]:
     with app.store().engine.connect() as conn:
         rows = repo.versions(conn, env)
         applies = repo.applies(conn, env)
-        snaps = {r.version: repo.snapshot(conn, env, r.version) for r in rows if r.reverted_from}
         prev: dict[str, Entry] = {}
         out: list[HistoryEntry] = []
         for r in rows:
-            snap = snaps.get(r.version) or repo.snapshot(conn, env, r.version)
             changes = r.changes
             if r.reverted_from is not None:  # show what the revert changed, key by key
+                snap = repo.snapshot(conn, env, r.version)
                 changes = [_diff_summary(d) for d in diff(prev, snap)]
-            prev = snap
+                prev = snap
+            else:
+                prev = repo.snapshot(conn, env, r.version)
             if key is not None:
                 changes = [c for c in changes if c.get("key") == key]
                 if not changes:
