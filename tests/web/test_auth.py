@@ -47,7 +47,7 @@ def test_sign_in_sets_a_strict_http_only_session(site):
         data={"token": site.tokens["viewer"], "csrf": csrf_of(form.text), "next": "/ledger"},
     )
     assert res.status_code == 303 and res.headers["location"] == "/ledger"
-    cookie = [h for h in res.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE)][0]
+    cookie = next(h for h in res.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE))
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
     assert site.tokens["viewer"] not in cookie  # the token itself never travels again
     page = client.get("/ledger")

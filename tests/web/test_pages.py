@@ -139,6 +139,8 @@ def test_change_detail_has_gates_findings_reviews_merge_deploy_and_raw_events(si
     assert html.count('<details class="check"') == 2
     assert "rev@example.com" in html and "p" + B[:15] in html  # reviewer, reviewed patch-id
     assert "change.merged" in html and "release.created" in html and "D-0002" in html
+    shipped = html.split("<h2>Merge, release, deploy</h2>")[1].split("<h2>")[0]
+    assert shipped.count("change.merged") == 1
     for e in store.events(EventFilter(subject=B)):
         assert f"<td>{e.seq}</td>" in html and e.hash[:16] in html
     assert client.get(f"/changes/{B[:10]}").headers["location"] == f"/changes/{B}"

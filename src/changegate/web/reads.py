@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from changegate.adapters.storage.schema import ledger_events as le
 from changegate.adapters.storage.store import Store
@@ -49,8 +49,13 @@ def payload_has(key: str, value: str) -> ColumnElement[bool]:
 
 
 def action_is(action: str) -> ColumnElement[bool]:
+    """An exact action, or a prefix ending in '*' as a range (LIKE would skip the index)."""
     if action.endswith("*"):
-        return le.c.action.startswith(action[:-1], autoescape=True)
+        prefix = action[:-1]
+        if not prefix:
+            return le.c.action.is_not(None)
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return and_(le.c.action >= prefix, le.c.action < upper)
     return le.c.action == action
 
 
@@ -182,3 +187,30 @@ def subjects_with_prefix(store: Store, action: str, prefix: str, limit: int = 2)
     )
     with store.engine.connect() as conn:
         return [str(r[0]) for r in conn.execute(q)]
+
+
+def newest_seqs(store: Store, action: str) -> list[tuple[int, int]]:
+    """(newest seq, event count) per subject of ``action``, newest first: one grouped scan.
+
+    Cached per ledger head by the pages, so paging through thousands of
+    changes costs a primary-key read of 50 rows per page.
+    """
+    q = (
+        select(func.max(le.c.seq), func.count())
+        .where(le.c.action == action)
+        .group_by(le.c.subject)
+        .order_by(func.max(le.c.seq).desc())
+    )
+    with store.engine.connect() as conn:
+        return [(int(r[0]), int(r[1])) for r in conn.execute(q)]
+
+
+def page_of(
+    store: Store, newest: list[tuple[int, int]], before: int | None, limit: int = PAGE
+) -> tuple[Page, dict[int, int]]:
+    """One page out of :func:`newest_seqs`: the ``limit`` newest below ``before``."""
+    chosen = [(s, n) for s, n in newest if before is None or s < before][: limit + 1]
+    more = len(chosen) > limit
+    chosen = chosen[:limit]
+    events = by_seqs(store, [s for s, _ in chosen])
+    return Page(events, events[-1].seq if more and events else None), dict(chosen)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from changegate.web.session import Signer
 from changegate.web.verification import VerifyCache
 
 HERE = Path(__file__).parent
+T = TypeVar("T")
 
 
 @dataclass
@@ -39,6 +41,7 @@ class WebState:
     templates: Jinja2Templates
     verify: VerifyCache
     deploy_actions: list[DeployAction] = field(default_factory=list)
+    cache: HeadCache = field(default_factory=lambda: HeadCache())  # noqa: PLW0108 (defined below)
     _policy: tuple[int, Policy | None, str | None] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -62,6 +65,10 @@ class WebState:
         with self._lock:
             self._policy = (mtime, pol, err)
         return pol, err
+
+    def cached(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per ledger head (see :class:`HeadCache`)."""
+        return self.cache.get(self.app.store().head(), name, compute)
 
     def acting(self, user: str) -> ActingApp:
         base = {f.name: getattr(self.app, f.name) for f in fields(App)}
@@ -91,3 +98,29 @@ def _when(ts: Any) -> str:
 def state_of(request: Request) -> WebState:
     st: WebState = request.app.state.cg
     return st
+
+
+class HeadCache:
+    """Results of whole-ledger reads (folds, counts), kept until the ledger head moves.
+
+    The ledger is append-only, so anything computed from it is valid exactly as
+    long as the head is the same; checking the head is one index look-up.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._head: tuple[int, str] | None = None
+        self._values: dict[str, Any] = {}
+
+    def get(self, head: tuple[int, str] | None, name: str, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if head != self._head:
+                self._head, self._values = head, {}
+            if name in self._values:
+                value: T = self._values[name]
+                return value
+        value = compute()
+        with self._lock:
+            if head == self._head:
+                self._values[name] = value
+        return value

@@ -46,15 +46,19 @@ def changes(request: Request) -> Response:
         period_error = f"commit {prefix!r}: give a hexadecimal commit id or prefix"
         prefix = ""
     where = [reads.payload_has("verdict", verdict)] if verdict in VERDICTS else []
-    result, counts = reads.latest_per_subject(
-        store,
-        "check.verdict",
-        subject_prefix=prefix or None,
-        since=since,
-        until=until,
-        where_latest=where,
-        before=query_int(request, "before"),
-    )
+    newest = st.cached("changes.newest", lambda: reads.newest_seqs(store, "check.verdict"))
+    if prefix or since or until or where:
+        result, counts = reads.latest_per_subject(
+            store,
+            "check.verdict",
+            subject_prefix=prefix or None,
+            since=since,
+            until=until,
+            where_latest=where,
+            before=query_int(request, "before"),
+        )
+    else:
+        result, counts = reads.page_of(store, newest, query_int(request, "before"))
     info = commits(st.app.git, [e.subject for e in result.events])
     rows = []
     for e in result.events:
@@ -79,7 +83,7 @@ def changes(request: Request) -> Response:
         next_before=result.next_before,
         filters=keep,
         error=period_error,
-        total=reads.count_subjects(store, "check.verdict"),
+        total=len(newest),
     )
 
 
@@ -141,6 +145,10 @@ def change(request: Request) -> Response:
         reviews=reviews,
         adversarial=adversarial,
         merges=[(m, m.data()) for m in merges],
-        downstream=[(e, e.data()) for e in sorted(downstream, key=lambda e: e.seq)],
+        downstream=[
+            (e, e.data())
+            for e in sorted({e.seq: e for e in downstream}.values(), key=lambda e: e.seq)
+            if e.seq not in {m.seq for m in merges}
+        ],
         trail=trail,
     )

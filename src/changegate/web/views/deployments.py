@@ -58,10 +58,13 @@ def deployments(request: Request) -> Response:
         rows=[(e, e.data()) for e in result.events],
         next_before=result.next_before,
         filters=filters,
-        per_env=outcome_counts(request),
+        per_env=st.cached("deploys.outcomes", lambda: outcome_counts(request)),
         latest={
             e.subject: (e, e.data())
-            for e in reads.newest_per_subject(st.app.store(), "deploy.finished")
+            for e in st.cached(
+                "deploys.latest",
+                lambda: reads.newest_per_subject(st.app.store(), "deploy.finished"),
+            )
         },
         outcomes=OUTCOMES,
         deploy_actions=st.deploy_actions,

@@ -15,7 +15,8 @@ def emergencies(request: Request) -> Response:
     from changegate.workflows.emergency import emergencies as fold
 
     now = datetime.now(UTC)
-    states = fold(state_of(request).app).values()
+    st = state_of(request)
+    states = st.cached("emergencies", lambda: fold(st.app)).values()
     rows = sorted(
         ({**s.as_dict(), "overdue": s.overdue(now)} for s in states),
         key=lambda s: (not s["open"], s["due"] if s["open"] else ""),

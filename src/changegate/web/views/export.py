@@ -1,8 +1,9 @@
 """Export (auditor and owner): a period form, then the evidence pack as a zip download.
 
-The pack is written by ``changegate.evidence`` (the same writer as
-``changegate audit export``) into a temporary directory and zipped; the
-dashboard adds nothing to it and leaves nothing behind.
+The pack is written by the ``audit export`` workflow (so the download is
+recorded in the ledger as ``audit.exported`` by the signed-in auditor) into a
+temporary directory and zipped; the dashboard adds nothing to it and leaves
+nothing behind.
 """
 
 from __future__ import annotations
@@ -17,23 +18,24 @@ from starlette.responses import Response
 
 from changegate.app import App
 from changegate.errors import ChangegateError, InputError
+from changegate.web.auth import caller_of
 from changegate.web.render import page
 from changegate.web.state import state_of
 
 
 def pack_writer_available() -> bool:
     try:
-        from changegate.evidence import pack  # noqa: F401
+        from changegate.workflows import export  # noqa: F401
     except ImportError:
         return False
     return True
 
 
 def _write_pack(app: App, date_from: str, date_to: str, out: Path) -> None:
-    from changegate.evidence.pack import write_pack  # type: ignore[import-not-found,unused-ignore]
-    from changegate.evidence.period import parse_period
+    """``audit export`` itself: the pack, and its ``audit.exported`` record with the downloader."""
+    from changegate.workflows.export import export
 
-    write_pack(app, parse_period(date_from, date_to), out)
+    export(app, date_from, date_to, out)
 
 
 def zip_dir(root: Path) -> bytes:
@@ -76,7 +78,7 @@ def export_download(request: Request) -> Response:
     with tempfile.TemporaryDirectory(prefix="changegate-export-") as tmp:
         out = Path(tmp) / "evidence"
         try:
-            _write_pack(st.app, date_from, date_to, out)
+            _write_pack(st.acting(caller_of(request).identity.user), date_from, date_to, out)
         except ChangegateError as exc:
             return export_form(request, exc.message, 400)
         data = zip_dir(out)

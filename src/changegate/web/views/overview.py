@@ -19,7 +19,9 @@ def policy_status(st: WebState) -> dict[str, Any]:
     from changegate.workflows.policy_review import REVIEWED, SOON_DAYS
 
     pol, error = st.policy()
-    last = reads.page(st.app.store(), actions=[REVIEWED], limit=1).events
+    last = st.cached(
+        "policy.last", lambda: reads.page(st.app.store(), actions=[REVIEWED], limit=1).events
+    )
     if pol is None:
         return {"error": error, "last_event": last[0] if last else None}
     due = pol.next_review_due()
@@ -38,7 +40,10 @@ def policy_status(st: WebState) -> dict[str, Any]:
 
 def latest_deploys(st: WebState) -> list[tuple[str, Event | None]]:
     """The newest finished deployment for every environment (policy's and recorded ones)."""
-    found = {e.subject: e for e in reads.newest_per_subject(st.app.store(), "deploy.finished")}
+    newest = st.cached(
+        "deploys.latest", lambda: reads.newest_per_subject(st.app.store(), "deploy.finished")
+    )
+    found = {e.subject: e for e in newest}
     pol, _ = st.policy()
     names = sorted(set(found) | set(pol.environments if pol else {}))
     return [(name, found.get(name)) for name in names]
@@ -50,7 +55,7 @@ def open_emergencies(st: WebState) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
     out = [
         {**s.as_dict(), "overdue": s.overdue(now)}
-        for s in emergencies(st.app).values()
+        for s in st.cached("emergencies", lambda: emergencies(st.app)).values()
         if s.is_open
     ]
     return sorted(out, key=lambda s: s["due"])
@@ -59,7 +64,8 @@ def open_emergencies(st: WebState) -> list[dict[str, Any]]:
 def open_leaks(st: WebState) -> list[dict[str, Any]]:
     from changegate.workflows.secrets import leaks
 
-    return [leak.as_dict() for leak in leaks(st.app).values() if leak.is_open]
+    folded = st.cached("leaks", lambda: leaks(st.app))
+    return [leak.as_dict() for leak in folded.values() if leak.is_open]
 
 
 def overview(request: Request) -> Response:
@@ -73,5 +79,7 @@ def overview(request: Request) -> Response:
         emergencies=open_emergencies(st),
         leaks=open_leaks(st),
         deploys=latest_deploys(st),
-        changes=reads.count_subjects(st.app.store(), "check.verdict"),
+        changes=len(
+            st.cached("changes.newest", lambda: reads.newest_seqs(st.app.store(), "check.verdict"))
+        ),
     )
