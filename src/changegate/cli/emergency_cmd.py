@@ -179,3 +179,29 @@ def stats_cmd(cli: CliContext, since: str | None, until: str | None, fmt: str) -
     if hours:
         click.echo(f"median time to retroactive closure: {data['median_hours_to_close']:.1f} h")
     return 0
+
+
+@emergency.command("notify")
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; send and record nothing.")
+@pass_cli
+def notify_cmd(cli: CliContext, dry_run: bool) -> int:
+    """Send each overdue emergency, once, to the Slack-compatible webhook whose URL is in the
+    environment variable named by [emergency] webhook_url_env; recorded as emergency.notified."""
+    import json
+
+    from changegate.workflows.emergency_notify import notify
+
+    result = notify(cli.app(), dry_run=dry_run)
+    if not result.pending:
+        click.echo("no overdue emergency waiting to be notified")
+        return 0
+    if dry_run:
+        for notice in result.pending:
+            click.echo(json.dumps(notice.message, ensure_ascii=False))
+        click.echo(f"dry run: {len(result.pending)} message(s) would be sent; nothing recorded")
+        return 0
+    click.echo(
+        f"notified {', '.join(result.sent)} via the webhook at {result.host} "
+        "(recorded as emergency.notified)"
+    )
+    return 0

@@ -633,7 +633,11 @@ class Emergency(Strict):
     calendar_country: str = "US"
     calendar_subdivision: str | None = None
     timezone: str = "UTC"
+    # Overdue retroactive reviews go to a Slack-compatible incoming webhook
+    # (`changegate emergency notify`). The URL is a secret: the policy names the
+    # environment variable holding it, never the URL itself.
     webhook_url_env: str | None = None
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     @field_validator("timezone")
     @classmethod
