@@ -18,7 +18,8 @@ What the entry is bound to, all re-checked on every use:
   recorded, with the same evidence digest — any event since (a review import,
   an emergency, a leak, another check) sends the check down the normal path;
 * the tools the policy's commands run (the same fingerprints the gates key on),
-  changegate's own code, the installed packages (a new gate plugin) and Python;
+  the changegate modules the full check had loaded (the code that judged it),
+  the installed packages (a new gate plugin) and Python;
 * the clock: the policy-review reminders change with the date and emergency
   overdue notes at each open emergency's due time, so an entry expires then;
 * the arguments (``--base``, ``--head``, ``--every-commit``) and the default
@@ -72,16 +73,25 @@ def _entry_path(root: Path, base: str | None, head: str | None, every_commit: bo
     return root / CACHE_DIR / f"{name}.json"
 
 
-def _runtime_fingerprint() -> str:
-    """changegate's code, the installed packages (plugins) and the interpreter."""
-    package = Path(__file__).resolve().parents[1]
+def _code_in_use() -> list[str]:
+    """changegate's modules loaded so far: after a full check, the code that judged it."""
+    files = {
+        str(getattr(module, "__file__", "") or "")
+        for name, module in list(sys.modules.items())
+        if name == "changegate" or name.startswith("changegate.")
+    }
+    return sorted(f for f in files if f)
+
+
+def _runtime_fingerprint(code: list[str]) -> str:
+    """That code as it is on disk, the installed packages (a new plugin) and the interpreter."""
     stats = []
-    for dirpath, dirnames, filenames in os.walk(package):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        for name in sorted(filenames):
-            if name.endswith(".py"):
-                st = os.stat(os.path.join(dirpath, name))
-                stats.append((os.path.join(dirpath, name), st.st_size, st.st_mtime_ns))
+    for path in code:
+        try:
+            st = os.stat(path)
+            stats.append((path, st.st_size, st.st_mtime_ns))
+        except OSError:
+            stats.append((path, -1, 0))
     sites = []
     for entry in sys.path:
         try:
@@ -201,10 +211,12 @@ def remember(
     ):
         forget(app, base_arg, head_arg, every_commit)
         return False
+    code = _code_in_use()
     entry = {
         "format": FORMAT,
         "facts": facts,
-        "runtime": _runtime_fingerprint(),
+        "code": code,
+        "runtime": _runtime_fingerprint(code),
         "tools": {t: tool_fingerprint(t) for t in sorted(set(tools))},
         "today": today.isoformat(),
         "valid_until": valid_until.isoformat() if valid_until else None,
@@ -229,7 +241,7 @@ def _still_holds(app: App, entry: dict[str, Any], base: str | None, head: str | 
         return False
     if entry["valid_until"] and datetime.now(UTC) >= datetime.fromisoformat(entry["valid_until"]):
         return False
-    if entry["runtime"] != _runtime_fingerprint():
+    if entry["runtime"] != _runtime_fingerprint(entry["code"]):
         return False
     if any(tool_fingerprint(t) != fp for t, fp in entry["tools"].items()):
         return False
