@@ -199,9 +199,9 @@ def _smoke_previous(run: Run) -> str:
 def _config(run: Run) -> str:
     if run.tgt.env.config is None:
         return "skipped: no config store for this environment"
-    from changegate.workflows.config import deployable_version, render
+    from changegate.workflows.config import live_version, pending_version, render
 
-    version = deployable_version(run.app, run.tgt.name)
+    version = pending_version(run.app, run.tgt.name) or live_version(run.app, run.tgt.name)
     if version is None:
         return "skipped: no approved configuration version yet"
     applied = render(run.app, run.tgt.name, version, actor=run.info.actor, reason="deploy")
@@ -220,7 +220,12 @@ def _reload(run: Run) -> str:
         return "skipped: no process manager configured"
     from changegate.adapters.procman import adapter_for
 
-    report = adapter_for(pm, run.tgt.root).reload()
+    adapter = adapter_for(pm, run.tgt.root)
+    if run.info.previous_tag is None and not adapter.status().running:
+        # A first deploy has nothing to reload: the service is started from `current`
+        # by its process manager, then the smoke tests below judge it.
+        return f"skipped: first deploy and {pm.kind} is not running yet; start it from current/"
+    report = adapter.reload()
     return (
         f"{report.kind} reloaded in {report.duration_s:.2f}s "
         f"({len(report.old_pids)} old worker(s) gone, {len(report.new_pids)} new answering)"
@@ -230,6 +235,15 @@ def _reload(run: Run) -> str:
 def _post_smoke(run: Run) -> str:
     if not run.tgt.env.smoke:
         return "skipped: no smoke tests configured"
+    pm = run.tgt.env.process_manager
+    if run.info.previous_tag is None and pm is not None:
+        from changegate.adapters.procman import adapter_for
+
+        if not adapter_for(pm, run.tgt.root).status().running:
+            return (
+                f"skipped: first deploy and {pm.kind} is not running: nothing serves the "
+                "release yet; start the service from current/ (later deploys are smoke-tested)"
+            )
     ok, rows, failed = _smoke(run, "post-deploy")
     run.data["smoke"] = rows
     if not ok:
