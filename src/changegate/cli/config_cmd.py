@@ -218,7 +218,10 @@ def _delivered(fmt: str, env: str, d: Any) -> int:
         f"(content {d.applied.content_sha256[:12]})"
     )
     click.echo(
-        f"reloaded: {reload_text}" if d.reload is not None else "no process manager: no reload"
+        f"reloaded: {reload_text}"
+        if d.reload is not None
+        else "not reloaded (no process manager, or the service is not running: it reads "
+        "the file when it starts)"
     )
     for pid in d.waiting:
         click.echo(f"{pid} still awaits approval")

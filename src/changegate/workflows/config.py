@@ -12,7 +12,6 @@ reload through the same process-manager adapter as a deploy.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from changegate.adapters.storage.store import EventFilter, LedgerWriter
 from changegate.app import App
 from changegate.core.config import content_sha256, previous_live, render_env, validate
 from changegate.core.ledger import utc_timestamp
-from changegate.errors import Blocked, EnvironmentProblem, InputError
+from changegate.errors import Blocked, InputError
 from changegate.workflows.config_env import (
     EnvConfig,
     clear_values,
@@ -174,19 +173,18 @@ def render(app: App, env: str, version: int, *, actor: str, reason: str) -> Appl
 
 
 def reload(app: App, ec: EnvConfig) -> Any | None:
-    """Reload the service through the process-manager adapter, when the environment has one."""
+    """Reload the service through the process-manager adapter, when the environment has one
+    and it runs (a stopped service reads the rendered file when it starts)."""
     spec = ec.env.process_manager
     if spec is None:
         return None
-    try:
-        procman = importlib.import_module("changegate.adapters.procman")
-    except ImportError as exc:
-        raise EnvironmentProblem(
-            f"the config of {ec.name} was rendered, but this changegate has no process-manager "
-            "adapters to reload it; reload the service by hand"
-        ) from exc
+    from changegate.adapters.procman import adapter_for
+
     assert ec.deploy_root is not None
-    return procman.adapter_for(spec, ec.deploy_root).reload()
+    adapter = adapter_for(spec, ec.deploy_root)
+    if not adapter.status().running:
+        return None
+    return adapter.reload()
 
 
 def _waiting(app: App, env: str) -> tuple[str, ...]:
