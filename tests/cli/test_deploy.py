@@ -257,3 +257,116 @@ def _wait_for(path: Path, timeout: float = 30) -> None:
     while not path.exists():
         assert time.monotonic() < deadline, f"{path} never appeared"
         time.sleep(0.02)
+
+
+def test_emergency_release_deploys_restarts_the_retro_clock_and_needs_owner_input_to_roll_back(
+    prod,
+):
+    repo, root = prod
+    cut(repo, "v1", {"STATUS": "ok\n"})
+    assert cg(repo, "deploy", "v1", "--env", "prod")[0] == 0
+    (repo / "STATUS").write_text("ok\n")
+    (repo / "hotfix.txt").write_text("fix\n")
+    git(repo, "add", "hotfix.txt")
+    git(repo, "commit", "-qm", "hotfix")
+    code, out, err = cg(
+        repo,
+        "emergency",
+        "declare",
+        "--incident",
+        "INC-9",
+        "--sev",
+        "SEV1",
+        "--reason",
+        "outage",
+        "--base",
+        "HEAD~1",
+    )
+    assert code == 0, out + err
+    code, out, err = cg(repo, "release", "v2")
+    assert code == 0 and "emergency" in out, out + err
+    code, out, err = cg(repo, "deploy", "v2", "--env", "prod", actor="dev@example.com")
+    assert code == 0, out + err
+    final = events(repo, "deploy.finished")[-1]["payload"]
+    assert final["emergency"].startswith("EMG-")
+    deployed = events(repo, "emergency.deployed")
+    assert len(deployed) == 1
+    assert deployed[0]["payload"]["deployment"] == final["deployment"]
+    code, out, _ = cg(repo, "emergency", "list", "--format", "json")
+    state = json.loads(out)["emergencies"][0]
+    assert state["deployed_at"] == final["ended_at"]
+    assert state["due"] == deployed[0]["payload"]["due"]
+    # §4: rolling back a SEV-level deploy takes the policy owner's input first
+    code, _, err = cg(
+        repo, "rollback", "--env", "prod", "--reason", "bad fix", actor="dev@example.com"
+    )
+    assert code == 1 and "owner@example.com" in err
+    code, _, err = cg(
+        repo, "rollback", "--env", "prod", "--owner-input", "ok", actor="dev@example.com"
+    )
+    assert code == 1 and "only the policy owner" in err
+    code, out, err = cg(
+        repo,
+        "rollback",
+        "--env",
+        "prod",
+        "--owner-input",
+        "agreed: roll back",
+        actor="owner@example.com",
+    )
+    assert code == 0, out + err
+    code, out, err = cg(
+        repo, "rollback", "--env", "prod", "--reason", "bad fix", actor="dev@example.com"
+    )
+    assert code == 0, out + err
+    assert live(root) == "releases/v1"
+
+
+def test_schema_rollback_needs_an_approval_by_someone_else(repo, tmp_path, monkeypatch):
+    import sqlite3
+
+    root = tmp_path / "srv"
+    db = tmp_path / "app.sqlite"
+    monkeypatch.setenv("APP_DB", f"sqlite:///{db}")
+    text = env_toml(root).replace(
+        "keep_releases = 3", 'keep_releases = 3\ndatabase_url_env = "APP_DB"'
+    )
+    text += '\n[[gates.migrations.sets]]\npath = "db"\nformat = "golang-migrate"\n'
+    setup(repo, text)
+    cut(
+        repo,
+        "v1",
+        {
+            "STATUS": "ok\n",
+            "db/000001_t.up.sql": "CREATE TABLE t (id INTEGER PRIMARY KEY);\n",
+            "db/000001_t.down.sql": "DROP TABLE t;\n",
+        },
+    )
+    assert cg(repo, "deploy", "v1", "--env", "prod")[0] == 0
+    cut(
+        repo,
+        "v2",
+        {
+            "db/000002_u.up.sql": "CREATE TABLE u (id INTEGER PRIMARY KEY);\n",
+            "db/000002_u.down.sql": "DROP TABLE u;\n",
+        },
+    )
+    code, out, err = cg(repo, "deploy", "v2", "--env", "prod", actor="dev@example.com")
+    assert code == 0, out + err
+    tables = lambda: {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master")}  # noqa: E731
+    assert "u" in tables()
+    args = ("rollback", "--env", "prod", "--to", "v1", "--schema", "--reason", "undo u")
+    code, _, err = cg(repo, *args, actor="dev@example.com")
+    assert code == 1 and "explicit approval" in err
+    approve = ("rollback", "--env", "prod", "--to", "v1", "--approve-schema", "--reason", "ok")
+    code, _, err = cg(repo, *approve, actor="dev@example.com")
+    assert code == 1 and "not a reviewer" in err
+    code, out, err = cg(repo, *approve, actor="owner@example.com")
+    assert code == 0, out + err
+    code, out, err = cg(repo, *args, actor="dev@example.com")
+    assert code == 0, out + err
+    assert "u" not in tables() and "t" in tables()
+    final = events(repo, "deploy.finished")[-1]["payload"]
+    assert [(m["version"], m["direction"]) for m in final["migrations_applied"]] == [
+        ("000002", "down")
+    ]
