@@ -1,8 +1,9 @@
 """Emergency changes (policy §3): declare a recorded bypass, then close it properly.
 
-Until the deploy workflow records deploys, the retroactive-review clock
-starts when the emergency is declared (the moment the team decided to ship
-without review); the deadline rule itself is in ``core.deadlines``.
+The retroactive-review clock starts when the emergency is declared and
+restarts when the change is deployed (``emergency.deployed``, recorded by the
+deploy workflow): "reviewed retroactively within one business day" of
+shipping. The deadline rule itself is in ``core.deadlines``.
 """
 
 from __future__ import annotations
