@@ -361,6 +361,13 @@ def main(argv: list[str] | None = None) -> int:
             if not ok:
                 failed.append(path)
             print(f"{path:52} {p50:8.1f} {p95:8.1f} {times[-1]:8.1f}  {'PASS' if ok else 'FAIL'}")
+        # Cold: the first request after the head moved recomputes the per-head caches.
+        cold_app = App.at(root, db_url)
+        for path in ("/", "/changes", "/changes?verdict=blocked"):
+            cold_app.store().append("bench@example.com", "bench.tick", "x", {})
+            code, _, ms = client.get(path)
+            print(f"{path + ' (first after an append)':52} {ms:8.1f}")
+        cold_app.close()
         owner = Client(port, owner_token)
         code, _, ms = owner.get("/tokens")
         print(f"{'/tokens (owner)':52} {ms:8.1f}")

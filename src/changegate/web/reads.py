@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from changegate.adapters.storage.schema import ledger_events as le
 from changegate.adapters.storage.store import Store
@@ -98,60 +98,6 @@ def by_seqs(store: Store, seqs: Sequence[int]) -> list[Event]:
         return [_event(r) for r in rows]
 
 
-def latest_per_subject(
-    store: Store,
-    action: str,
-    *,
-    subject_prefix: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    where_latest: Sequence[ColumnElement[bool]] = (),
-    before: int | None = None,
-    limit: int = PAGE,
-) -> tuple[Page, dict[int, int]]:
-    """The newest event of ``action`` per subject, newest first; and how many each subject has.
-
-    One grouped index scan picks the newest seq per subject; the page's rows
-    are then read by primary key, so the cost does not grow with the page.
-    """
-    conds: list[ColumnElement[bool]] = [le.c.action == action]
-    if subject_prefix:
-        conds += [le.c.subject >= subject_prefix, le.c.subject < subject_prefix + "\uffff"]
-    if since:
-        conds.append(le.c.ts >= since)
-    if until:
-        conds.append(le.c.ts < until)
-    newest = (
-        select(func.max(le.c.seq).label("seq"), func.count().label("n"))
-        .where(*conds)
-        .group_by(le.c.subject)
-        .subquery()
-    )
-    outer: list[ColumnElement[bool]] = list(where_latest)
-    if before is not None:
-        outer.append(le.c.seq < before)
-    q = (
-        select(le, newest.c.n)
-        .join(newest, le.c.seq == newest.c.seq)
-        .where(*outer)
-        .order_by(le.c.seq.desc())
-        .limit(limit + 1)
-    )
-    with store.engine.connect() as conn:
-        rows = list(conn.execute(q))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    events = [_event(r) for r in rows]
-    counts = {int(r._mapping["seq"]): int(r._mapping["n"]) for r in rows}
-    return Page(events, events[-1].seq if more and events else None), counts
-
-
-def count_subjects(store: Store, action: str) -> int:
-    q = select(func.count(func.distinct(le.c.subject))).where(le.c.action == action)
-    with store.engine.connect() as conn:
-        return int(conn.execute(q).scalar_one())
-
-
 def newest_per_subject(store: Store, action: str) -> list[Event]:
     """The newest event of ``action`` for every subject (e.g. the last deploy per environment)."""
     newest = select(func.max(le.c.seq)).where(le.c.action == action).group_by(le.c.subject)
@@ -189,28 +135,47 @@ def subjects_with_prefix(store: Store, action: str, prefix: str, limit: int = 2)
         return [str(r[0]) for r in conn.execute(q)]
 
 
-def newest_seqs(store: Store, action: str) -> list[tuple[int, int]]:
-    """(newest seq, event count) per subject of ``action``, newest first: one grouped scan.
-
-    Cached per ledger head by the pages, so paging through thousands of
-    changes costs a primary-key read of 50 rows per page.
-    """
-    q = (
-        select(func.max(le.c.seq), func.count())
-        .where(le.c.action == action)
-        .group_by(le.c.subject)
-        .order_by(func.max(le.c.seq).desc())
-    )
-    with store.engine.connect() as conn:
-        return [(int(r[0]), int(r[1])) for r in conn.execute(q)]
-
-
 def page_of(
     store: Store, newest: list[tuple[int, int]], before: int | None, limit: int = PAGE
 ) -> tuple[Page, dict[int, int]]:
-    """One page out of :func:`newest_seqs`: the ``limit`` newest below ``before``."""
+    """One page out of (seq, count) pairs, newest first: the ``limit`` newest below ``before``."""
     chosen = [(s, n) for s, n in newest if before is None or s < before][: limit + 1]
     more = len(chosen) > limit
     chosen = chosen[:limit]
     events = by_seqs(store, [s for s, _ in chosen])
     return Page(events, events[-1].seq if more and events else None), dict(chosen)
+
+
+@dataclass(frozen=True)
+class Newest:
+    """The newest event of a subject, reduced to what list filters need."""
+
+    seq: int
+    count: int
+    subject: str
+    ts: str
+    verdict: str
+
+
+def newest_verdicts(store: Store) -> list[Newest]:
+    """Every change's newest verdict (seq, checks, commit, time, verdict), newest first.
+
+    One grouped scan per ledger head (the pages cache it); commit-prefix, verdict
+    and period filters then run in memory and a page reads 50 rows by primary key.
+    """
+    grouped = (
+        select(func.max(le.c.seq).label("seq"), func.count().label("n"))
+        .where(le.c.action == "check.verdict")
+        .group_by(le.c.subject)
+        .subquery()
+    )
+    passed = case((payload_has("verdict", "pass"), "pass"), else_="blocked")
+    q = (
+        select(le.c.seq, grouped.c.n, le.c.subject, le.c.ts, passed)
+        .join(grouped, le.c.seq == grouped.c.seq)
+        .order_by(le.c.seq.desc())
+    )
+    with store.engine.connect() as conn:
+        return [
+            Newest(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in conn.execute(q)
+        ]

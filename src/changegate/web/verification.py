@@ -4,7 +4,7 @@
 every page as slow as the ledger is long. The result is kept for the head it
 was computed at. When the head moves, a small ledger is re-verified inline
 (milliseconds); a large one in a background thread, while pages show the
-previous result labelled with the head it covers.
+previous result labelled with the head it covers (at most once a minute).
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from changegate.core.ledger import VerifyReport
 from changegate.errors import ChangegateError
 
 INLINE_MAX_EVENTS = 5_000
+# A large ledger is re-verified in the background at most this often: a walk
+# takes seconds of CPU that the pages would otherwise compete with after every append.
+BACKGROUND_EVERY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,10 @@ class VerifyCache:
         current = head[0] if head else 0
         with self._lock:
             fresh = self._key == head and (self._report is not None or self._error is not None)
-            start_background = not fresh and self._thread is None and current > INLINE_MAX_EVENTS
+            rested = self._at is None or time.time() - self._at >= BACKGROUND_EVERY_S
+            start_background = (
+                not fresh and self._thread is None and current > INLINE_MAX_EVENTS and rested
+            )
             if start_background:
                 self._thread = threading.Thread(
                     target=self._run, args=(head,), name="changegate-verify", daemon=True

@@ -79,7 +79,5 @@ def overview(request: Request) -> Response:
         emergencies=open_emergencies(st),
         leaks=open_leaks(st),
         deploys=latest_deploys(st),
-        changes=len(
-            st.cached("changes.newest", lambda: reads.newest_seqs(st.app.store(), "check.verdict"))
-        ),
+        changes=len(st.cached("changes.newest", lambda: reads.newest_verdicts(st.app.store()))),
     )
