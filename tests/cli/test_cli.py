@@ -228,6 +228,14 @@ def test_demo_runs_end_to_end(tmp_path):
         "merged token-ttl",
         "bypassed by emergency",
         "closed: retroactive review by alice@example.com",
+        "Runbook: deploy v1.1.0 to prod",
+        "during the change and the revert: 0 failed",
+        "config-drift",
+        "v1.2.0 ROLLED BACK",
+        "during the deploy and the automatic rollback: 0 failed",
+        "policy owner's input",
+        "prod back on v1.1.0",
+        "report.html",
         "demo complete",
     ):
         assert step in out, step

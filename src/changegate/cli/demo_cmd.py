@@ -36,9 +36,12 @@ def demo(directory: Path | None, keep: bool) -> int:
     out.print(
         "\n[bold green]demo complete[/]: policy as code; a secret blocked, a leak rotated, "
         "purged and closed; a destructive migration blocked, then verified; a security change "
-        "through signed review, adversarial review and every gate to a recorded merge; a SEV1 "
-        "hotfix shipped without review, reviewed next morning and closed; the "
-        "ledger verified, tampering and truncation caught."
+        "through signed review, adversarial review and every gate to a recorded merge; "
+        "releases deployed to a real gunicorn through the documented procedure with zero "
+        "failed requests; config reviewed, applied, drift caught and reverted; a SEV1 hotfix "
+        "shipped without review, its retroactive review due from the deploy, closed; a failing "
+        "smoke test rolled back by itself and a one-command rollback; the ledger verified, "
+        "tampering and truncation caught; the evidence pack exported."
     )
     if keep or directory:
         out.print(f"repository kept at {root}")

@@ -94,8 +94,6 @@ def _conclude(result: DeployResult, fmt: str) -> int:
         emit_json(result.as_dict())
     elif result.rollback is not None:
         click.echo(f"{d.id}: {d.tag} ROLLED BACK: {d.reason}")
-        for r in result.rollback_steps:
-            click.echo(f"  {r.step:<15} {r.status:<8} {r.detail}")
         rb = result.rollback
         click.echo(f"{rb.id}: back on {rb.tag} ({rb.outcome})")
     elif d.outcome == "deployed":

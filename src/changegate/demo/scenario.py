@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from changegate.adapters.git import Git
-from changegate.demo import sample
+from changegate.demo import deploy_scenes, sample
 
 Say = Callable[[str], None]
 
@@ -40,6 +40,8 @@ def _actor(email: str) -> Iterator[None]:
 
 
 class Demo:
+    prod: deploy_scenes.Prod
+
     def __init__(self, root: Path, say: Say) -> None:
         self.root = root
         self.say = say
@@ -78,6 +80,9 @@ class Demo:
         self.git("config", "user.name", "Alice Platform")
         self.git("config", "commit.gpgsign", "false")
         files = sample.write(self.root)
+        from changegate.sample import write_service
+
+        files += write_service(self.root, "1.0")  # the web front the deploy scenes serve
         self.git("add", "-A")
         self.git("commit", "-q", "-m", "orders service 1.0")
         self.say(f"{self.root}: {len(files)} files, 1 commit")
@@ -125,8 +130,11 @@ class Demo:
             text = text.replace(
                 f'# ssh_key = "ssh-ed25519 AAAA... {who}@example.com"', f'ssh_key = "{pub}"'
             )
-        policy.write_text(text)
-        self.say("added the reviewers' SSH public keys to [[roles.reviewers]]")
+        policy.write_text(self.prod.policy_text(text))
+        self.say(
+            "added the reviewers' SSH public keys to [[roles.reviewers]], and prod's deploy "
+            "root, process manager, config keys and smoke tests to [environments.prod]"
+        )
         self.run("policy", "check")
         self.git("add", "changegate.toml", ".gitignore")
         self.git("commit", "-q", "-m", "Adopt changegate: the change-management policy as code")
@@ -330,6 +338,7 @@ class Demo:
         self.git("checkout", "-q", "main")
         with _actor("dana@example.com"):
             self.run("merge", "hotfix-231")
+            deploy_scenes.ship_hotfix(self)
             self.run("emergency", "list")
         app = App(root=self.root, git=self.git)
         try:
@@ -396,6 +405,8 @@ def run_demo(directory: Path | None, keep: bool, say: Say) -> Path:
     if root.exists():
         raise DemoFailed(f"{root} already exists; give an empty --dir")
     demo = Demo(root, say)
+    prod = demo.prod = deploy_scenes.Prod(demo)
+    token_before = deploy_scenes.set_smoke_credential(prod)
     # The team's tools (ruff, pytest, git-filter-repo) live beside this interpreter.
     bindir = str(Path(sys.executable).parent)
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
@@ -409,10 +420,19 @@ def run_demo(directory: Path | None, keep: bool, say: Say) -> Path:
             demo.secrets()
             demo.migrations()
             demo.change_through_review()
+            deploy_scenes.first_deploy(demo, prod)
+            deploy_scenes.config_change(demo, prod)
             demo.emergency()
+            deploy_scenes.failing_release(demo, prod)
             demo.record_and_checkpoint()
             demo.tamper()
+            deploy_scenes.export(demo)
     finally:
+        prod.stop()
+        if token_before is None:
+            os.environ.pop("SMOKE_TOKEN", None)
+        else:
+            os.environ["SMOKE_TOKEN"] = token_before
         if not keep and directory is None:
             shutil.rmtree(base, ignore_errors=True)
     return root

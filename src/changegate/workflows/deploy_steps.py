@@ -247,7 +247,7 @@ def _post_smoke(run: Run) -> str:
     ok, rows, failed = _smoke(run, "post-deploy")
     run.data["smoke"] = rows
     if not ok:
-        raise StepFailed(f"smoke tests failed: {failed}")
+        raise StepFailed(failed)
     return f"{len(rows)} smoke test(s) passed"
 
 

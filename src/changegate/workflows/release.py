@@ -25,19 +25,29 @@ class Release:
 
 def _allowed(app: App, commit: str) -> tuple[str, dict[str, Any]] | None:
     """Why ``commit`` may be released: its passing verdict, the verdict of the change a
-    recorded merge brought in, or an emergency declared for it."""
+    recorded merge brought in, or an emergency declared for it. ``data["emergency"]``
+    names the emergency that shipped it, whichever the basis (a hotfix is usually
+    merged before it is released: it stays an emergency change)."""
     from changegate.adapters.storage.store import EventFilter
     from changegate.workflows.emergency import emergencies
 
     store = app.store()
+    states = list(emergencies(app).values())
+
+    def emergency_of(*commits: str) -> str | None:
+        return next((s.id for s in states if s.commit in commits), None)
+
     verdicts = store.events(EventFilter(action="check.verdict", subject=commit))
     if verdicts and verdicts[-1].data().get("verdict") == "pass":
-        return f"verdict seq {verdicts[-1].seq}", verdicts[-1].data()
+        data = dict(verdicts[-1].data())
+        data["emergency"] = emergency_of(commit)
+        return f"verdict seq {verdicts[-1].seq}", data
     merges = store.events(EventFilter(action="change.merged", subject=commit))
     if merges:
-        data = merges[-1].data()
+        data = dict(merges[-1].data())
+        data["emergency"] = emergency_of(commit, str(data.get("head")))
         return f"merge seq {merges[-1].seq} (verdict seq {data.get('verdict_seq')})", data
-    for state in emergencies(app).values():
+    for state in states:
         if state.commit == commit:
             return f"emergency {state.id} ({state.incident}, {state.sev})", {
                 "emergency": state.id,

@@ -74,8 +74,9 @@ def rollback(
     undone = (
         interrupted.deployment if interrupted is not None else (current.id if current else None)
     )
-    if current is not None and current.emergency and interrupted is None:
-        _require_owner_input(app, env_name, current, actor)
+    shipped = _emergency_release(hist, current)
+    if shipped is not None and interrupted is None:
+        _require_owner_input(app, env_name, shipped, actor, since_seq=current.seq if current else 0)
     if schema:
         _require_schema_approval(app, env_name, chosen.tag, actor, since=current)
     return start_rollback(
@@ -192,14 +193,30 @@ def _schema_back(run: Run) -> str:
     return "rolled back " + ", ".join(f"{u.set}:{u.version}" for u in undone)
 
 
-def _require_owner_input(app: App, env_name: str, current: dp.Deployment, actor: str) -> None:
+def _emergency_release(
+    hist: list[dp.Deployment], current: dp.Deployment | None
+) -> dp.Deployment | None:
+    """The deployment that shipped the live release under an emergency, if it did (a
+    rollback onto a SEV release keeps it a SEV release)."""
+    if current is None:
+        return None
+    for d in reversed(hist):
+        if d.tag == current.tag and d.emergency:
+            return d
+    return None
+
+
+def _require_owner_input(
+    app: App, env_name: str, current: dp.Deployment, actor: str, *, since_seq: int
+) -> None:
+    """The owner's input counts for the release live now, given since it went live."""
     from changegate.adapters.storage.store import EventFilter
 
     owner = app.policy().roles.policy_owner
     if actor.lower() == owner.lower():
         return
     inputs = app.store().events(EventFilter(action=dp.OWNER_INPUT, subject=env_name))
-    if any(e.data().get("deployment") == current.id for e in inputs):
+    if any(e.data().get("deployment") == current.id and e.seq > since_seq for e in inputs):
         return
     raise Blocked(
         f"{current.tag} on {env_name} shipped under emergency {current.emergency}: the policy "
@@ -216,9 +233,11 @@ def owner_input(app: App, env_name: str, note: str) -> str:
     owner = app.policy().roles.policy_owner
     if actor.lower() != owner.lower():
         raise Blocked(f"only the policy owner ({owner}) gives the owner's input; you are {actor}")
-    current = dp.live(_history(app, env_name))
-    if current is None:
+    hist = _history(app, env_name)
+    live = dp.live(hist)
+    if live is None:
         raise InputError(f"nothing is deployed on {env_name}")
+    current = _emergency_release(hist, live) or live
     app.store().append(
         actor,
         dp.OWNER_INPUT,
