@@ -91,7 +91,7 @@ def served(
 @pytest.mark.slow
 @pytest.mark.parametrize("served", ["gunicorn", "uvicorn", "supervisord"], indirect=True)
 def test_deploy_and_rollback_under_load_drop_no_request(served, tmp_path):
-    repo, root, launched = served
+    repo, _root, launched = served
     cut(repo, "v2", service_files(tmp_path, "v2"))
     load = Load(launched.url + "/").start()
     load.wait_for(20)
@@ -122,7 +122,7 @@ def test_deploy_and_rollback_under_load_drop_no_request(served, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("served", ["gunicorn"], indirect=True)
 def test_failed_smoke_rolls_back_by_itself_under_load(served, tmp_path):
-    repo, root, launched = served
+    repo, _root, launched = served
     cut(repo, "v2", service_files(tmp_path, "v2", broken="smoke"))
     load = Load(launched.url + "/").start()
     load.wait_for(20)
