@@ -14,13 +14,16 @@ from changegate.adapters.pgserver import free_port
 from changegate.sample import Launched, launch, write_service
 from changegate.sample.writer import Broken
 
+TOKEN = "smoke-token-1"
+
 
 def make_root(base: Path, *tags: str, broken: dict[str, Broken] | None = None) -> Path:
-    """``base/R`` with ``releases/<tag>`` for each tag and ``current -> releases/<first>``."""
+    """``base/R``: ``releases/<tag>`` per tag, ``current -> releases/<first>``, a config file."""
     root = base / "R"
     for tag in tags:
         write_service(root / "releases" / tag, tag, broken=(broken or {}).get(tag))
     (root / "shared").mkdir(parents=True, exist_ok=True)
+    (root / "shared" / "config.env").write_text(f"GREETING=hello\nSMOKE_TOKEN={TOKEN}\n")
     switch(root, tags[0])
     return root
 

@@ -9,7 +9,9 @@ switches ``current`` runs the new release:
   ``<root>/current`` path, so every import resolves the symlink anew;
 - the master never imports the app (gunicorn: no ``preload_app``; uvicorn:
   ``--workers`` with an import string, workers are spawned and import it);
-- gunicorn's ``-c`` names ``<root>/current/gunicorn.conf.py``, re-read on HUP.
+- gunicorn's ``-c`` names ``<root>/current/gunicorn.conf.py``, re-read on HUP;
+- uvicorn runs with :mod:`changegate.sample.uvicorn_drain`'s protocol, without
+  which a rolling restart resets a few connections (measured there).
 
 Config, logs and pid files live in ``<root>/shared/``; uvicorn has no pid
 file option, so the launcher records the master's pid in ``shared/uvicorn.pid``.
@@ -37,7 +39,11 @@ from changegate.core.policy import ProcessManager
 from changegate.errors import EnvironmentProblem, InputError
 
 Kind = Literal["gunicorn", "uvicorn", "supervisord"]
-_SOCKET_MAX = 100  # AF_UNIX paths are limited to 107 bytes
+_SOCKET_MAX = 100
+# Stock uvicorn drops requests accepted just before a worker stops (see the module).
+_DRAINING_HTTP = (
+    "changegate.sample.uvicorn_drain:DrainingH11Protocol"  # AF_UNIX paths are limited to 107 bytes
+)
 
 
 @dataclass
@@ -135,6 +141,8 @@ def _uvicorn(root: Path, port: int, workers: int) -> list[str]:
         "--workers",
         str(workers),
         "--no-access-log",
+        "--http",
+        _DRAINING_HTTP,
         "--timeout-graceful-shutdown",
         "20",
     ]
