@@ -111,6 +111,7 @@ class _Ledger:
     heads: dict[str, str]  # commit with a passing verdict, or an emergency's -> its base
     patch_ids: set[str]
     adopted_at: str  # first policy.init: commits before it predate changegate
+    adopted_head: str | None = None  # HEAD when changegate was initialised (newer ledgers)
 
 
 def _ledger(app: App, until: str) -> _Ledger:
@@ -126,7 +127,10 @@ def _ledger(app: App, until: str) -> _Ledger:
     for s in em.fold(store.events(EventFilter(action="emergency.*", until=until))).values():
         heads.setdefault(s.commit, s.base)
     first = store.events(EventFilter(action="policy.init", limit=1))
-    return _Ledger(merged, heads, patch_ids, first[0].ts if first else "")
+    head = first[0].data().get("head") if first else None
+    return _Ledger(
+        merged, heads, patch_ids, first[0].ts if first else "", str(head) if head else None
+    )
 
 
 def _first_parent(app: App, branch: str, period: Period) -> list[gitinfo.CommitInfo]:
@@ -198,7 +202,7 @@ def reconcile(app: App, period: Period) -> list[DirectPush]:
                 covered.update(inside.out.split())
             if accounted:
                 continue
-            if _before_adoption(app, c, adoption, ledger.adopted_at):
+            if _before_adoption(app, c, adoption or ledger.adopted_head, ledger.adopted_at):
                 continue
             if _is_squash(app, c, ledger.patch_ids):
                 continue

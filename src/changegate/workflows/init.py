@@ -141,6 +141,7 @@ def init(app: App, owner: str | None = None, reviewers: list[str] | None = None)
     updated_gitignore = _ensure_gitignore(app.root)
     store = app.store(create=True)
     policy_bytes = policy_path.read_bytes()
+    head = app.git.raw("rev-parse", "--verify", "--quiet", "HEAD")
     store.append(
         actor,
         "policy.init",
@@ -151,6 +152,9 @@ def init(app: App, owner: str | None = None, reviewers: list[str] | None = None)
             "reviewers": reviewers if wrote_policy else None,
             "wrote_policy": wrote_policy,
             "created_key": created_key,
+            # What the branch held at adoption: history up to here predates the process
+            # (the export's direct-push reconciliation starts after it).
+            "head": head.out.strip() if head.ok else None,
         },
     )
     return InitResult(wrote_policy, created_key, updated_gitignore, store.describe(), notes)
