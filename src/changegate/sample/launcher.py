@@ -191,6 +191,8 @@ stdout_logfile = {esc(shared / "web.log")}
 
 def launch(kind: Kind, deploy_root: Path, *, port: int, workers: int = 2) -> Launched:
     """Start ``kind`` serving ``deploy_root/current`` on 127.0.0.1:``port`` and wait for it."""
+    if kind == "uvicorn" and workers < 2:
+        raise InputError("uvicorn rolls workers on SIGHUP only with 2 or more workers")
     root = Path(os.path.abspath(deploy_root))  # absolute, symlinks left as they are
     if not (root / "current" / "service.py").is_file():
         raise InputError(f"{root}/current/service.py not found; point current at a release first")

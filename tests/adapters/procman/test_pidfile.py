@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 from tests.sample.deployroot import get, make_root, switch
 
+from changegate.adapters.pgserver import free_port
 from changegate.adapters.procman import ReloadFailed, adapter_for
 from changegate.core.policy import ProcessManager
 from changegate.errors import EXIT_BAD_INPUT
@@ -75,3 +78,21 @@ def test_status_lists_master_and_workers(tmp_path: Path, launcher):
     assert status.running and status.master_pid == launched.process.pid
     assert len(status.worker_pids) == 3
     assert get(launched.url + "/")[1]["pid"] in status.worker_pids
+
+
+def test_single_process_uvicorn_is_not_signalled(tmp_path: Path):
+    """uvicorn without --workers has nothing to roll; SIGHUP would stop it."""
+    root = make_root(tmp_path, "v1")
+    port = free_port()
+    args = [sys.executable, "-m", "uvicorn", "service:asgi", "--app-dir", str(root / "current")]
+    args += ["--port", str(port), "--log-level", "warning"]
+    server = subprocess.Popen(args, cwd=root / "shared", start_new_session=True)
+    try:
+        (root / "shared" / "uvicorn.pid").write_text(f"{server.pid}\n")
+        spec = ProcessManager(kind="uvicorn", pidfile="shared/uvicorn.pid", timeout_seconds=5)
+        with pytest.raises(ReloadFailed, match="has no worker processes"):
+            adapter_for(spec, root).reload()
+        assert server.poll() is None  # still serving
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()

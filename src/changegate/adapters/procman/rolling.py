@@ -36,7 +36,14 @@ def roll(
     """
     deadline = started + spec.timeout_seconds
     old = frozenset(procfs.workers(master))
-    expected = spec.workers or max(len(old), 1)
+    if not old:
+        # uvicorn without --workers (or with 1) serves from the master itself, and
+        # SIGHUP would stop it: refuse rather than take the service down.
+        raise ReloadFailed(
+            f"{kind} reload: master pid {master} ({where}) has no worker processes, so it "
+            "cannot roll them; run it with 2 or more workers (uvicorn: --workers 2)"
+        )
+    expected = spec.workers or len(old)
     signal_master()
     new: list[int] = []
     remaining_old: list[int] = sorted(old)
