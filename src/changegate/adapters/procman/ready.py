@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from changegate.adapters.procman.model import ReloadFailed
@@ -40,10 +41,22 @@ def probe(url: str, timeout: float) -> str | None:
     return f"HTTP {response.status}"
 
 
-def wait_ready(url: str, deadline: float, *, what: str) -> None:
-    """Return once ``url`` answers 2xx; raise :class:`ReloadFailed` at ``deadline``."""
+def wait_ready(
+    url: str,
+    deadline: float,
+    *,
+    what: str,
+    gone: Callable[[], str | None] | None = None,
+) -> None:
+    """Return once ``url`` answers 2xx; raise :class:`ReloadFailed` at ``deadline``.
+
+    ``gone`` is asked on every attempt; a message from it means there is no
+    point in waiting (the master died) and is raised at once.
+    """
     last = "no attempt made"
     while True:
+        if gone is not None and (message := gone()) is not None:
+            raise ReloadFailed(message)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise ReloadFailed(

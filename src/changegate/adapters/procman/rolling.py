@@ -47,12 +47,18 @@ def roll(
     signal_master()
     new: list[int] = []
     remaining_old: list[int] = sorted(old)
+
+    def gone() -> str | None:
+        if procfs.alive(master):
+            return None
+        return (
+            f"{kind} reload: master pid {master} ({where}) exited during the reload; "
+            "read its log (a new worker that cannot import the app stops gunicorn)"
+        )
+
     while time.monotonic() < deadline:
-        if not procfs.alive(master):
-            raise ReloadFailed(
-                f"{kind} reload: master pid {master} ({where}) exited during the reload; "
-                "read its log (a new worker that cannot import the app stops gunicorn)"
-            )
+        if (message := gone()) is not None:
+            raise ReloadFailed(message)
         current = procfs.workers(master)
         remaining_old = sorted(old.intersection(current))
         new = [p for p in current if p not in old]
@@ -66,7 +72,7 @@ def roll(
             "check the service's log or raise timeout_seconds"
         )
     if spec.ready_url:
-        wait_ready(spec.ready_url, deadline, what=f"{kind} reload")
+        wait_ready(spec.ready_url, deadline, what=f"{kind} reload", gone=gone)
     detail = f"master {master}: {len(old)} old worker(s) replaced by {len(new)}"
     if spec.ready_url:
         detail += f"; {spec.ready_url} answers"
