@@ -182,7 +182,7 @@ def reload(app: App, ec: EnvConfig) -> Any | None:
 
     assert ec.deploy_root is not None
     adapter = adapter_for(spec, ec.deploy_root)
-    if not adapter.status().running:
+    if spec.kind in ("gunicorn", "uvicorn", "supervisord") and not adapter.status().running:
         return None
     return adapter.reload()
 
