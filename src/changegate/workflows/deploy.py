@@ -21,9 +21,17 @@ from changegate.adapters.deploylock import LockInfo, held_message
 from changegate.app import App
 from changegate.core import deploy as dp
 from changegate.core.ledger import utc_timestamp
-from changegate.errors import Blocked, EnvironmentProblem, InputError
+from changegate.errors import EnvironmentProblem, InputError
 from changegate.workflows import deploy_steps as steps
-from changegate.workflows.deploy_run import Reporter, Run, StepResult, Target, target
+from changegate.workflows.deploy_run import (
+    Reporter,
+    Run,
+    StepResult,
+    Target,
+    record_lock_broken,
+    stale_lock,
+    target,
+)
 
 
 @dataclass
@@ -104,14 +112,7 @@ def deploy(app: App, tag: str, env_name: str, *, report: Reporter | None = None)
 def resume(app: App, env_name: str, *, report: Reporter | None = None) -> DeployResult:
     """Finish a deploy (or rollback) whose process died, from the first step not done."""
     tgt = target(app, env_name)
-    info = tgt.lock.read()
-    if info is None:
-        raise InputError(f"no interrupted deploy on {env_name}: nothing to resume")
-    if info.alive():
-        raise EnvironmentProblem(
-            f"{info.kind} {info.deployment} on {env_name} is still running (pid {info.pid}); "
-            "wait for it"
-        )
+    info = stale_lock(tgt, missing=f"no interrupted deploy on {env_name}: nothing to resume")
     actor = app.actor()
     app.store().append(
         actor,
@@ -143,29 +144,8 @@ def break_lock(app: App, env_name: str, reason: str) -> LockInfo:
             '--reason is required to break a deploy lock: say why, e.g. --reason "..."'
         )
     tgt = target(app, env_name)
-    info = tgt.lock.read()
-    if info is None:
-        raise InputError(f"{env_name} is not locked")
-    if info.alive():
-        raise Blocked(
-            f"{info.kind} {info.deployment} (pid {info.pid} on {info.host}) is still running; "
-            "a live deploy's lock is never broken"
-        )
-    app.store().append(
-        app.actor(),
-        dp.LOCK_BROKEN,
-        env_name,
-        {
-            "deployment": info.deployment,
-            "kind": info.kind,
-            "tag": info.tag,
-            "holder": info.actor,
-            "since": info.started_at,
-            "done": list(info.done),
-            "reason": reason,
-        },
-    )
-    tgt.lock.release()
+    info = stale_lock(tgt, missing=f"{env_name} is not locked")
+    record_lock_broken(tgt, info, app.actor(), reason)
     return info
 
 

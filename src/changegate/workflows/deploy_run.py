@@ -24,7 +24,7 @@ from changegate.app import App
 from changegate.core import deploy as dp
 from changegate.core.ledger import utc_timestamp
 from changegate.core.policy import Environment
-from changegate.errors import ChangegateError, InputError
+from changegate.errors import Blocked, ChangegateError, InputError
 
 
 @dataclass(frozen=True)
@@ -212,6 +212,37 @@ class Run:
         }
         event = self.app.store().append(self.info.actor, dp.FINISHED, self.tgt.name, payload)
         return dp.fold([event])[0]
+
+
+def stale_lock(tgt: Target, *, missing: str) -> LockInfo:
+    """The lock of an interrupted deploy or rollback; refuses a live one."""
+    info = tgt.lock.read()
+    if info is None:
+        raise InputError(missing)
+    if info.alive():
+        raise Blocked(
+            f"{info.kind} {info.deployment} on {tgt.name} is still running (pid {info.pid} on "
+            f"{info.host}); wait for it: a live deploy's lock is never taken over or broken"
+        )
+    return info
+
+
+def record_lock_broken(tgt: Target, info: LockInfo, actor: str, reason: str) -> None:
+    tgt.app.store().append(
+        actor,
+        dp.LOCK_BROKEN,
+        tgt.name,
+        {
+            "deployment": info.deployment,
+            "kind": info.kind,
+            "tag": info.tag,
+            "holder": info.actor,
+            "since": info.started_at,
+            "done": list(info.done),
+            "reason": reason,
+        },
+    )
+    tgt.lock.release()
 
 
 class StepFailedBeforeStart(ChangegateError):

@@ -21,7 +21,15 @@ from changegate.core import deploy as dp
 from changegate.core.ledger import utc_timestamp
 from changegate.errors import Blocked, InputError
 from changegate.workflows import deploy_steps as steps
-from changegate.workflows.deploy_run import Reporter, Run, StepFailed, StepResult, Target, target
+from changegate.workflows.deploy_run import (
+    Reporter,
+    Run,
+    StepFailed,
+    StepResult,
+    Target,
+    record_lock_broken,
+    target,
+)
 
 ROLLBACK_STEPS = ["verify", "config", "switch", "reload", "smoke", "schema", "record"]
 
@@ -292,21 +300,7 @@ def _close_interrupted(tgt: Target, info: LockInfo, actor: str) -> None:
     run = Run(tgt, info)
     run.data.setdefault("reason", f"interrupted after {', '.join(info.done) or 'no step'}")
     run.finish(dp.FAILED, None)
-    tgt.app.store().append(
-        actor,
-        dp.LOCK_BROKEN,
-        tgt.name,
-        {
-            "deployment": info.deployment,
-            "kind": info.kind,
-            "tag": info.tag,
-            "holder": info.actor,
-            "since": info.started_at,
-            "done": list(info.done),
-            "reason": "interrupted; rolled back",
-        },
-    )
-    tgt.lock.release()
+    record_lock_broken(tgt, info, actor, "interrupted; rolled back")
 
 
 __all__ = ["StepFailed", "approve_schema_rollback", "owner_input", "rollback", "start_rollback"]
