@@ -31,6 +31,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/secrets.py
 	$(BIN)/python bench/migrations.py
+	$(BIN)/python bench/check.py
+	$(BIN)/python bench/deploy.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
