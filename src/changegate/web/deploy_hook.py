@@ -1,11 +1,11 @@
-"""HOOK for deployer actions on the dashboard (deploy a tag, roll back an environment).
+"""The deployer actions on the dashboard (today: roll an environment back).
 
-The deploy workflow is being built alongside the dashboard. When it lands,
-its web entry points are listed by :func:`deploy_actions`: each becomes a
-POST route guarded by the ``deploy`` permission (deployer and owner roles,
-CSRF-checked) and a button on the Deployments page. Until then the list is
-empty and the dashboard offers no deploy button at all -- a button that only
-pretended to deploy would be worse than none.
+Each action listed by :func:`deploy_actions` becomes a POST route guarded by
+the ``deploy`` permission (deployer and owner roles, CSRF-checked); the
+Deployments page offers its form only to callers who hold that permission.
+Deploying a new tag stays a CLI operation: it needs the operator at the
+terminal while migrations and smoke tests run, where a rollback is the quick,
+bounded reaction a dashboard is for.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from changegate.app import App
 
 @dataclass(frozen=True)
 class DeployAction:
-    label: str  # the button text, e.g. "Roll back prod"
+    label: str  # the button text, e.g. "Roll back"
     path: str  # the POST route, e.g. "/deployments/rollback"
     handler: Callable[[Request], Response]  # synchronous; runs in the thread pool
     fields: tuple[str, ...] = ()  # form inputs the handler reads (e.g. "environment", "tag")
 
 
 def deploy_actions(app: App) -> list[DeployAction]:
-    """The deployer actions that exist (none until the deploy workflow provides them)."""
-    return []
+    """The deployer actions that exist; imported late (the views import this module's type)."""
+    from changegate.web.views import rollback
+
+    return [DeployAction("Roll back", rollback.PATH, rollback.rollback, rollback.FIELDS)]

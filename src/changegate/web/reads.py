@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from changegate.adapters.storage.schema import ledger_events as le
 from changegate.adapters.storage.store import Store
@@ -98,14 +98,6 @@ def by_seqs(store: Store, seqs: Sequence[int]) -> list[Event]:
         return [_event(r) for r in rows]
 
 
-def newest_per_subject(store: Store, action: str) -> list[Event]:
-    """The newest event of ``action`` for every subject (e.g. the last deploy per environment)."""
-    newest = select(func.max(le.c.seq)).where(le.c.action == action).group_by(le.c.subject)
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(le).where(le.c.seq.in_(newest)).order_by(le.c.subject))
-        return [_event(r) for r in rows]
-
-
 def related(
     store: Store, actions: Sequence[str], keys: Sequence[str], values: Sequence[str]
 ) -> list[Event]:
@@ -155,27 +147,3 @@ class Newest:
     subject: str
     ts: str
     verdict: str
-
-
-def newest_verdicts(store: Store) -> list[Newest]:
-    """Every change's newest verdict (seq, checks, commit, time, verdict), newest first.
-
-    One grouped scan per ledger head (the pages cache it); commit-prefix, verdict
-    and period filters then run in memory and a page reads 50 rows by primary key.
-    """
-    grouped = (
-        select(func.max(le.c.seq).label("seq"), func.count().label("n"))
-        .where(le.c.action == "check.verdict")
-        .group_by(le.c.subject)
-        .subquery()
-    )
-    passed = case((payload_has("verdict", "pass"), "pass"), else_="blocked")
-    q = (
-        select(le.c.seq, grouped.c.n, le.c.subject, le.c.ts, passed)
-        .join(grouped, le.c.seq == grouped.c.seq)
-        .order_by(le.c.seq.desc())
-    )
-    with store.engine.connect() as conn:
-        return [
-            Newest(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in conn.execute(q)
-        ]

@@ -1,27 +1,30 @@
-"""What every request handler shares: the App, templates, the signer, cached reads."""
+"""What every request handler shares: the App, templates, the signer, the ledger folds."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import jinja2
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from changegate.app import App
+from changegate.core.emergency import EmergencyState
+from changegate.core.leaks import Leak
+from changegate.core.ledger import Event
 from changegate.core.policy import Policy
 from changegate.errors import ChangegateError
 from changegate.web.deploy_hook import DeployAction
+from changegate.web.folds import LedgerFolds
+from changegate.web.reads import Newest
 from changegate.web.session import Signer
 from changegate.web.verification import VerifyCache
 
 HERE = Path(__file__).parent
-T = TypeVar("T")
 
 
 @dataclass
@@ -41,7 +44,7 @@ class WebState:
     templates: Jinja2Templates
     verify: VerifyCache
     deploy_actions: list[DeployAction] = field(default_factory=list)
-    cache: HeadCache = field(default_factory=lambda: HeadCache())  # noqa: PLW0108 (defined below)
+    folds: LedgerFolds = field(default_factory=LedgerFolds)
     _policy: tuple[int, Policy | None, str | None] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -66,9 +69,25 @@ class WebState:
             self._policy = (mtime, pol, err)
         return pol, err
 
-    def cached(self, name: str, compute: Callable[[], T]) -> T:
-        """``compute()`` once per ledger head (see :class:`HeadCache`)."""
-        return self.cache.get(self.app.store().head(), name, compute)
+    def newest_verdicts(self) -> tuple[Newest, ...]:
+        """Every change's newest verdict, newest first (see :mod:`changegate.web.folds`)."""
+        return self.folds.verdicts.get(self.app.store())
+
+    def latest_deploys(self) -> tuple[Event, ...]:
+        """The newest ``deploy.finished`` per environment, by environment name."""
+        return self.folds.latest_deploys.get(self.app.store())
+
+    def deploy_outcomes(self) -> dict[str, dict[str, int]]:
+        return self.folds.deploy_outcomes.get(self.app.store())
+
+    def emergencies(self) -> dict[str, EmergencyState]:
+        return self.folds.emergencies.get(self.app.store())
+
+    def leaks(self) -> dict[str, Leak]:
+        return self.folds.leaks.get(self.app.store())
+
+    def last_policy_review(self) -> Event | None:
+        return self.folds.last_review.get(self.app.store())
 
     def acting(self, user: str) -> ActingApp:
         base = {f.name: getattr(self.app, f.name) for f in fields(App)}
@@ -98,29 +117,3 @@ def _when(ts: Any) -> str:
 def state_of(request: Request) -> WebState:
     st: WebState = request.app.state.cg
     return st
-
-
-class HeadCache:
-    """Results of whole-ledger reads (folds, counts), kept until the ledger head moves.
-
-    The ledger is append-only, so anything computed from it is valid exactly as
-    long as the head is the same; checking the head is one index look-up.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._head: tuple[int, str] | None = None
-        self._values: dict[str, Any] = {}
-
-    def get(self, head: tuple[int, str] | None, name: str, compute: Callable[[], T]) -> T:
-        with self._lock:
-            if head != self._head:
-                self._head, self._values = head, {}
-            if name in self._values:
-                value: T = self._values[name]
-                return value
-        value = compute()
-        with self._lock:
-            if head == self._head:
-                self._values[name] = value
-        return value

@@ -45,7 +45,7 @@ def changes(request: Request) -> Response:
     if prefix and not _HEX.match(prefix):
         period_error = f"commit {prefix!r}: give a hexadecimal commit id or prefix"
         prefix = ""
-    newest = st.cached("changes.newest", lambda: reads.newest_verdicts(store))
+    newest = st.newest_verdicts()
     chosen = [
         (n.seq, n.count)
         for n in newest

@@ -12,11 +12,9 @@ from changegate.web.state import state_of
 
 
 def emergencies(request: Request) -> Response:
-    from changegate.workflows.emergency import emergencies as fold
-
     now = datetime.now(UTC)
     st = state_of(request)
-    states = st.cached("emergencies", lambda: fold(st.app)).values()
+    states = st.emergencies().values()
     rows = sorted(
         ({**s.as_dict(), "overdue": s.overdue(now)} for s in states),
         key=lambda s: (not s["open"], s["due"] if s["open"] else ""),

@@ -10,10 +10,8 @@ from changegate.web.state import state_of
 
 
 def leaks(request: Request) -> Response:
-    from changegate.workflows.secrets import leaks as fold
-
     st = state_of(request)
-    found = [leak.as_dict() for leak in st.cached("leaks", lambda: fold(st.app)).values()]
+    found = [leak.as_dict() for leak in st.leaks().values()]
     open_rows = sorted(
         (x for x in found if x["state"] not in ("closed", "allowed")), key=lambda x: x["opened_at"]
     )

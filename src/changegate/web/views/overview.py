@@ -9,21 +9,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from changegate.core.ledger import Event
-from changegate.web import reads
 from changegate.web.render import page
 from changegate.web.state import WebState, state_of
 
 
 def policy_status(st: WebState) -> dict[str, Any]:
     """Last review, next due date and whether it is due soon or overdue (policy §6)."""
-    from changegate.workflows.policy_review import REVIEWED, SOON_DAYS
+    from changegate.workflows.policy_review import SOON_DAYS
 
     pol, error = st.policy()
-    last = st.cached(
-        "policy.last", lambda: reads.page(st.app.store(), actions=[REVIEWED], limit=1).events
-    )
+    last = st.last_policy_review()
     if pol is None:
-        return {"error": error, "last_event": last[0] if last else None}
+        return {"error": error, "last_event": last}
     due = pol.next_review_due()
     days = (due - date.today()).days
     state = "overdue" if days < 0 else "due-soon" if days <= SOON_DAYS else "ok"
@@ -34,38 +31,28 @@ def policy_status(st: WebState) -> dict[str, Any]:
         "due": due,
         "days": days,
         "state": state,
-        "last_event": last[0] if last else None,
+        "last_event": last,
     }
 
 
 def latest_deploys(st: WebState) -> list[tuple[str, Event | None]]:
     """The newest finished deployment for every environment (policy's and recorded ones)."""
-    newest = st.cached(
-        "deploys.latest", lambda: reads.newest_per_subject(st.app.store(), "deploy.finished")
-    )
-    found = {e.subject: e for e in newest}
+    found = {e.subject: e for e in st.latest_deploys()}
     pol, _ = st.policy()
     names = sorted(set(found) | set(pol.environments if pol else {}))
     return [(name, found.get(name)) for name in names]
 
 
 def open_emergencies(st: WebState) -> list[dict[str, Any]]:
-    from changegate.workflows.emergency import emergencies
-
     now = datetime.now(UTC)
     out = [
-        {**s.as_dict(), "overdue": s.overdue(now)}
-        for s in st.cached("emergencies", lambda: emergencies(st.app)).values()
-        if s.is_open
+        {**s.as_dict(), "overdue": s.overdue(now)} for s in st.emergencies().values() if s.is_open
     ]
     return sorted(out, key=lambda s: s["due"])
 
 
 def open_leaks(st: WebState) -> list[dict[str, Any]]:
-    from changegate.workflows.secrets import leaks
-
-    folded = st.cached("leaks", lambda: leaks(st.app))
-    return [leak.as_dict() for leak in folded.values() if leak.is_open]
+    return [leak.as_dict() for leak in st.leaks().values() if leak.is_open]
 
 
 def overview(request: Request) -> Response:
@@ -79,5 +66,5 @@ def overview(request: Request) -> Response:
         emergencies=open_emergencies(st),
         leaks=open_leaks(st),
         deploys=latest_deploys(st),
-        changes=len(st.cached("changes.newest", lambda: reads.newest_verdicts(st.app.store()))),
+        changes=len(st.newest_verdicts()),
     )
