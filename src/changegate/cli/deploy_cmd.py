@@ -93,13 +93,13 @@ def _conclude(result: DeployResult, fmt: str) -> int:
     if fmt == "json":
         emit_json(result.as_dict())
     elif result.rollback is not None:
-        click.echo(f"{d.id}: {d.tag} ROLLED BACK: {d.reason}")
+        click.echo(f"{d.id}: {d.tag} ROLLED BACK: {d.failure or d.reason}")
         rb = result.rollback
         click.echo(f"{rb.id}: back on {rb.tag} ({rb.outcome})")
     elif d.outcome == "deployed":
         click.echo(f"{d.id}: {d.tag} ({d.commit[:12]}) deployed to {d.environment}")
     else:
-        click.echo(f"{d.id}: {d.tag} NOT deployed: {d.reason}")
+        click.echo(f"{d.id}: {d.tag} NOT deployed: {d.failure or d.reason}")
     return 0 if d.outcome == "deployed" and result.rollback is None else 1
 
 
@@ -151,7 +151,10 @@ def rollback(
     elif deployment.outcome == "deployed":
         click.echo(f"{deployment.id}: {env_name} back on {deployment.tag}")
     else:
-        click.echo(f"{deployment.id}: rollback to {deployment.tag} FAILED: {deployment.reason}")
+        click.echo(
+            f"{deployment.id}: rollback to {deployment.tag} FAILED: "
+            f"{deployment.failure or deployment.reason}"
+        )
     if deployment.outcome != "deployed":
         raise Blocked(f"rollback of {env_name} did not complete; see the steps above")
     return 0

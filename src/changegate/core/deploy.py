@@ -10,12 +10,16 @@ and the deployment time" — :func:`fold` reads those records back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from changegate.core.ledger import Event
 from changegate.core.policy import Environment
+
+# A release tag is also a directory name under releases/: no slash, no leading dot.
+TAG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 STARTED = "deploy.started"
 STEP = "deploy.step"
@@ -134,6 +138,7 @@ class Deployment:
     basis: str | None = None
     emergency: str | None = None
     failed_step: str | None = None
+    failure: str | None = None  # "<step> failed: <detail>" (the reason may be the user's)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -156,6 +161,7 @@ class Deployment:
             "basis": self.basis,
             "emergency": self.emergency,
             "failed_step": self.failed_step,
+            "failure": self.failure,
             "seq": self.seq,
         }
 
@@ -189,6 +195,7 @@ def fold(events: Iterable[Event]) -> list[Deployment]:
                 basis=d.get("basis"),
                 emergency=d.get("emergency"),
                 failed_step=d.get("failed_step"),
+                failure=d.get("failure"),
             )
         )
     return out
@@ -218,8 +225,10 @@ def rollback_target(history: list[Deployment], current_tag: str | None) -> Deplo
     return None
 
 
-def deployed_tag(history: list[Deployment], tag: str) -> Deployment | None:
+def deployed_tag(history: list[Deployment], tag: str, kind: str | None = None) -> Deployment | None:
+    """The newest successful deployment of ``tag`` (of ``kind``: "deploy" is the one that
+    applied its migrations; a rollback onto it may have left a newer schema)."""
     for d in reversed(history):
-        if d.outcome == DEPLOYED and d.tag == tag:
+        if d.outcome == DEPLOYED and d.tag == tag and (kind is None or d.kind == kind):
             return d
     return None

@@ -114,6 +114,10 @@ def resume(app: App, env_name: str, *, report: Reporter | None = None) -> Deploy
     tgt = target(app, env_name)
     info = stale_lock(tgt, missing=f"no interrupted deploy on {env_name}: nothing to resume")
     actor = app.actor()
+    steps.require_deployer(tgt, actor)
+    interrupted = (info.pid, info.host)
+    info.pid, info.host = os.getpid(), socket.gethostname()
+    tgt.lock.take_over(info)  # first: a second `--resume` at the same moment stops here
     app.store().append(
         actor,
         dp.RESUMED,
@@ -122,12 +126,10 @@ def resume(app: App, env_name: str, *, report: Reporter | None = None) -> Deploy
             "deployment": info.deployment,
             "kind": info.kind,
             "done": list(info.done),
-            "interrupted_pid": info.pid,
-            "interrupted_host": info.host,
+            "interrupted_pid": interrupted[0],
+            "interrupted_host": interrupted[1],
         },
     )
-    info.pid, info.host = os.getpid(), socket.gethostname()
-    tgt.lock.take_over(info)
     run = Run(tgt, info, report)
     if info.kind == "rollback":
         from changegate.workflows.rollback import drive_rollback
@@ -144,6 +146,7 @@ def break_lock(app: App, env_name: str, reason: str) -> LockInfo:
             '--reason is required to break a deploy lock: say why, e.g. --reason "..."'
         )
     tgt = target(app, env_name)
+    steps.require_deployer(tgt, app.actor())
     info = stale_lock(tgt, missing=f"{env_name} is not locked")
     record_lock_broken(tgt, info, app.actor(), reason)
     return info
@@ -151,6 +154,12 @@ def break_lock(app: App, env_name: str, reason: str) -> LockInfo:
 
 def _drive(run: Run) -> DeployResult:
     tgt = run.tgt
+    earlier = run.recorded()  # killed after its record: finish from what was recorded
+    if earlier is not None and earlier.outcome == dp.ROLLED_BACK:
+        return _auto_rollback(run, earlier, None)
+    if earlier is not None:
+        tgt.lock.release()
+        return DeployResult(earlier, run.results)
     failed = run.execute([s for s in tgt.env.procedure if s != "record"], steps.deploy_step)
     if failed is None:
         run.execute(["record"], steps.deploy_step)
@@ -161,21 +170,29 @@ def _drive(run: Run) -> DeployResult:
         return DeployResult(deployment, run.results)
     switched = "switch" in run.info.done
     if switched and tgt.env.auto_rollback and run.info.previous_tag:
-        deployment = run.finish(dp.ROLLED_BACK, failed)
-        from changegate.workflows.rollback import start_rollback
-
-        back = start_rollback(
-            tgt,
-            to=run.info.previous_tag,
-            actor=run.info.actor,
-            reason=f"automatic: {failed.step} failed: {failed.detail}",
-            rollback_of=deployment.id,
-            report=run.report,
-        )
-        return DeployResult(deployment, run.results, back[0], back[1])
+        return _auto_rollback(run, run.finish(dp.ROLLED_BACK, failed), failed)
+    if not switched and "config" in run.info.done:
+        steps.restore_config(run)  # the old code keeps the config it was running with
     deployment = run.finish(dp.FAILED, failed)
     tgt.lock.release()
     return DeployResult(deployment, run.results)
+
+
+def _auto_rollback(run: Run, deployment: dp.Deployment, failed: StepResult | None) -> DeployResult:
+    from changegate.workflows.rollback import start_rollback
+
+    assert run.info.previous_tag is not None
+    why = deployment.failure or deployment.reason or "failed"
+    back = start_rollback(
+        run.tgt,
+        to=run.info.previous_tag,
+        actor=run.info.actor,
+        reason=f"automatic: {why}",
+        rollback_of=deployment.id,
+        report=run.report,
+        held=True,
+    )
+    return DeployResult(deployment, run.results, back[0], back[1])
 
 
 __all__ = ["DeployResult", "Target", "break_lock", "deploy", "history", "plan", "resume"]

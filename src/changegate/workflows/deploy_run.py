@@ -137,6 +137,9 @@ class Run:
                 return self._finish_step(step, "failed", failed.detail, start)
             except ChangegateError as exc:
                 return self._finish_step(step, "failed", str(exc), start)
+            except Exception as exc:  # a bug or an OS error must still end the run cleanly
+                detail = f"unexpected {type(exc).__name__}: {exc}"
+                return self._finish_step(step, "failed", detail, start)
             self._finish_step(step, status, detail, start)
             self.info.done.append(step)
             self.tgt.lock.write(self.info)
@@ -166,7 +169,7 @@ class Run:
             return
         import subprocess
 
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if k not in self._secret_vars()}
         env.update(
             {
                 "CHANGEGATE_DEPLOYMENT": self.info.deployment,
@@ -183,8 +186,34 @@ class Run:
             if proc.returncode != 0:
                 raise StepFailedBeforeStart(step, command, proc.returncode)
 
+    def recorded(self) -> dp.Deployment | None:
+        """This deployment's ``deploy.finished``, if a run (maybe killed since) wrote it."""
+        from changegate.adapters.storage.store import EventFilter
+
+        events = self.app.store().events(
+            EventFilter(action=dp.FINISHED, subject=self.tgt.name, newest_first=True, limit=50)
+        )
+        mine = [e for e in events if e.data().get("deployment") == self.info.deployment]
+        return dp.fold(mine[:1])[0] if mine else None
+
+    def _secret_vars(self) -> set[str]:
+        """Variables a hook never needs and must not see: the database URL, the config
+        store's key, the smoke credentials (hooks are policy-owned shell, often logged)."""
+        env = self.tgt.env
+        names = {env.database_url_env} if env.database_url_env else set()
+        names |= {c.credential_env for c in env.smoke if c.credential_env}
+        names |= {c.database_url_env for c in env.smoke if c.database_url_env}
+        if env.config is not None and env.config.key_env:
+            names.add(env.config.key_env)
+        return names
+
     def finish(self, outcome: str, failed: StepResult | None) -> dp.Deployment:
-        """Record the deployment's end; the lock is released by the caller."""
+        """Record the deployment's end, once: a run killed between this record and the
+        lock's release is finished by the next command without a second record. The lock
+        is released by the caller."""
+        done = self.recorded()
+        if done is not None:
+            return done
         ended = utc_timestamp()
         payload = {
             "deployment": self.info.deployment,
@@ -201,6 +230,7 @@ class Run:
             "reason": self.data.get("reason")
             or (f"{failed.step} failed: {failed.detail}" if failed else None),
             "failed_step": failed.step if failed else None,
+            "failure": f"{failed.step} failed: {failed.detail}" if failed else None,
             "migrations_applied": self.data.get("migrations_applied", []),
             "schema_state": self.data.get("schema_state", {}),
             "config_version": self.data.get("config_version"),

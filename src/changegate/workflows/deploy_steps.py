@@ -23,8 +23,24 @@ class Preflight:
     emergency: str | None
 
 
+def require_deployer(tgt: Target, actor: str) -> None:
+    """Deploys, rollbacks, resumes and lock breaks are the deployers' (§2, §4)."""
+    policy = tgt.app.policy()
+    deployers = tgt.env.deployers if tgt.env.deployers is not None else policy.roles.deployers
+    if deployers and actor.lower() not in {d.lower() for d in deployers}:
+        raise Blocked(
+            f"{actor} may not deploy to or roll back {tgt.name}; the policy's deployers are "
+            f"{', '.join(deployers)}"
+        )
+
+
 def release_commit(app: App, tag: str) -> str:
     """The commit of a release tag — only an annotated tag made by ``changegate release``."""
+    if not dp.TAG_NAME.match(tag):
+        raise InputError(
+            f"{tag!r} cannot be a release directory name; releases are tags like v1.8.0 "
+            "(letters, digits, . _ + -)"
+        )
     git = app.git
     ref = f"refs/tags/{tag}"
     if not git.raw("rev-parse", "--verify", "--quiet", ref).ok:
@@ -59,12 +75,9 @@ def preflight(tgt: Target, tag: str, actor: str) -> Preflight:
     if allowed is None:
         raise Blocked(f"{tag} ({commit[:12]}) has no passing recorded verdict, merge or emergency")
     basis, data = allowed
-    deployers = tgt.env.deployers if tgt.env.deployers is not None else app.policy().roles.deployers
-    if deployers and actor.lower() not in {d.lower() for d in deployers}:
-        raise Blocked(
-            f"{actor} may not deploy to {tgt.name}; the policy's deployers are "
-            f"{', '.join(deployers)}"
-        )
+    require_deployer(tgt, actor)
+    if migration_sets(tgt):
+        database_url(tgt)  # a missing $DATABASE_URL is found before anything is touched
     for leak in leaks(app).values():
         if not leak.is_open or not leak.first_commit:
             continue
@@ -147,16 +160,23 @@ def _migrate(run: Run) -> str:
     found = []
     for s in sets:
         found.extend(mg.discover(root, [s.path], s.format))
-    applied = mg.apply(root, found, url, actor=run.info.actor)
+    try:
+        applied = mg.apply(root, found, url, actor=run.info.actor)
+    except mg.MigrationFailed as failed:
+        # What ran before the failure stays applied: the record must say so.
+        rows = [a.as_dict() for a in failed.applied]
+        run.data["migrations_applied"] = run.data.get("migrations_applied", []) + rows
+        run.data["schema_state"] = schema_state(url)
+        raise StepFailed(str(failed)) from failed
     rows = [a.as_dict() for a in applied]
     run.data["migrations_applied"] = run.data.get("migrations_applied", []) + rows
-    run.data["schema_state"] = _schema_state(url)
+    run.data["schema_state"] = schema_state(url)
     if not rows:
         return "schema up to date (nothing pending)"
     return "applied " + ", ".join(f"{r['set']}:{r['version']}" for r in rows)
 
 
-def _schema_state(url: str) -> dict[str, str | None]:
+def schema_state(url: str) -> dict[str, str | None]:
     from changegate import migrations as mg
 
     return {k: (v[-1] if v else None) for k, v in mg.applied_versions(url).items()}
@@ -201,12 +221,28 @@ def _config(run: Run) -> str:
         return "skipped: no config store for this environment"
     from changegate.workflows.config import live_version, pending_version, render
 
-    version = pending_version(run.app, run.tgt.name) or live_version(run.app, run.tgt.name)
+    live = live_version(run.app, run.tgt.name)
+    run.data["previous_config_version"] = live
+    version = pending_version(run.app, run.tgt.name) or live
     if version is None:
         return "skipped: no approved configuration version yet"
     applied = render(run.app, run.tgt.name, version, actor=run.info.actor, reason="deploy")
     run.data["config_version"] = applied.version
     return f"config v{applied.version} ({applied.content_sha256[:12]}) rendered to {applied.path}"
+
+
+def restore_config(run: Run) -> None:
+    """A deploy that rendered new config and then failed before the switch puts back the
+    version the running release had."""
+    previous = run.data.get("previous_config_version")
+    if run.tgt.env.config is None or previous is None:
+        return
+    if previous == run.data.get("config_version"):
+        return
+    from changegate.workflows.config import render
+
+    applied = render(run.app, run.tgt.name, int(previous), actor=run.info.actor, reason="rollback")
+    run.data["config_version"] = applied.version
 
 
 def _switch(run: Run) -> str:

@@ -58,8 +58,13 @@ def _allowed(app: App, commit: str) -> tuple[str, dict[str, Any]] | None:
 
 def release(app: App, tag: str, rev: str | None = None, sign: bool = False) -> Release:
     git = app.git
-    if not git.raw("check-ref-format", f"refs/tags/{tag}").ok:
-        raise InputError(f"{tag!r} is not a valid tag name; use something like v1.8.0")
+    from changegate.core.deploy import TAG_NAME
+
+    if not git.raw("check-ref-format", f"refs/tags/{tag}").ok or not TAG_NAME.match(tag):
+        raise InputError(
+            f"{tag!r} is not a release tag name; use something like v1.8.0 (letters, digits, "
+            ". _ + -; it names the release's directory on every host)"
+        )
     if git.raw("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}").ok:
         raise InputError(
             f"tag {tag} already exists; a release is never moved, choose a new version"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 from changegate.adapters.deploylock import LockInfo
 from changegate.app import App
@@ -31,7 +32,9 @@ from changegate.workflows.deploy_run import (
     target,
 )
 
-ROLLBACK_STEPS = ["verify", "config", "switch", "reload", "smoke", "schema", "record"]
+# Code first (the old code runs on the new schema: forward-compatible by policy), then
+# the schema if asked, and the smoke tests judge the final state.
+ROLLBACK_STEPS = ["verify", "config", "switch", "reload", "schema", "smoke", "record"]
 
 
 def _history(app: App, env_name: str) -> list[dp.Deployment]:
@@ -49,51 +52,72 @@ def rollback(
     schema: bool = False,
     report: Reporter | None = None,
 ) -> tuple[dp.Deployment, list[StepResult]]:
+    """Decide everything first (target, owner input, schema approval), then act: a refused
+    rollback leaves an interrupted deploy's lock in place, still resumable."""
     if not reason.strip():
         raise InputError('--reason is required: say why you roll back, e.g. --reason "..."')
     tgt = target(app, env_name)
     actor = app.actor()
+    steps.require_deployer(tgt, actor)
     interrupted = tgt.lock.read()
-    if interrupted is not None:
-        if interrupted.alive():
-            raise Blocked(
-                f"{interrupted.kind} {interrupted.deployment} on {env_name} is running "
-                f"(pid {interrupted.pid}); wait for it before rolling back"
-            )
-        _close_interrupted(tgt, interrupted, actor)
+    if interrupted is not None and interrupted.alive():
+        raise Blocked(
+            f"{interrupted.kind} {interrupted.deployment} on {env_name} is running "
+            f"(pid {interrupted.pid}); wait for it before rolling back"
+        )
     hist = _history(app, env_name)
     current_tag = tgt.transport.current()
     current = dp.live(hist)
-    if to is None:
-        chosen = dp.rollback_target(hist, current_tag)
-        if interrupted is not None and interrupted.kind == "deploy" and interrupted.previous_tag:
-            chosen = dp.deployed_tag(hist, interrupted.previous_tag) or chosen
-        if chosen is None:
-            raise InputError(
-                f"{env_name} has no earlier successful release to roll back to; name one with --to"
-            )
-    else:
+    undone = (
+        interrupted.deployment if interrupted is not None else (current.id if current else None)
+    )
+    if to is not None:
         chosen = dp.deployed_tag(hist, to)
         if chosen is None:
             raise InputError(
                 f"{to} never deployed successfully to {env_name}; a rollback goes back only to a "
                 "release that ran here (deploy it normally instead)"
             )
-    undone = (
-        interrupted.deployment if interrupted is not None else (current.id if current else None)
-    )
-    shipped = _emergency_release(hist, current)
-    if shipped is not None and interrupted is None:
-        _require_owner_input(app, env_name, shipped, actor, since_seq=current.seq if current else 0)
+    elif interrupted is not None and interrupted.kind == "rollback":
+        # Finish what the interrupted rollback set out to do, not one release further.
+        chosen = dp.deployed_tag(hist, interrupted.tag)
+        undone = interrupted.data.get("rollback_of") or undone
+    elif interrupted is not None and interrupted.previous_tag:
+        chosen = dp.deployed_tag(hist, interrupted.previous_tag)
+    else:
+        chosen = dp.rollback_target(hist, current_tag)
+    if chosen is None:
+        raise InputError(
+            f"{env_name} has no earlier successful release to roll back to; name one with --to"
+        )
+    if interrupted is not None:
+        emergency = interrupted.data.get("emergency")
+        if emergency:
+            _require_owner_input(app, env_name, interrupted.deployment, str(emergency), actor, 0)
+    else:
+        shipped = _emergency_release(hist, current)
+        if shipped is not None and shipped.emergency:
+            since = current.seq if current else 0
+            _require_owner_input(app, env_name, shipped.id, shipped.emergency, actor, since)
+    schema_to: dict[str, str | None] | None = None
     if schema:
-        _require_schema_approval(app, env_name, chosen.tag, actor, since=current)
+        origin = dp.deployed_tag(hist, chosen.tag, kind="deploy")
+        if origin is None or not origin.schema_state:
+            raise InputError(
+                f"the deploy of {chosen.tag} recorded no schema state (no migration sets or no "
+                "database_url_env then); a schema rollback has nothing to aim at"
+            )
+        _require_schema_approval(app, env_name, chosen.tag, actor)
+        schema_to = dict(origin.schema_state)
+    if interrupted is not None:
+        _close_interrupted(tgt, interrupted, actor)
     return start_rollback(
         tgt,
         to=chosen.tag,
         actor=actor,
         reason=reason,
         rollback_of=undone,
-        schema_to=chosen.schema_state if schema else None,
+        schema_to=schema_to,
         report=report,
     )
 
@@ -107,8 +131,9 @@ def start_rollback(
     rollback_of: str | None,
     schema_to: dict[str, str | None] | None = None,
     report: Reporter | None = None,
+    held: bool = False,
 ) -> tuple[dp.Deployment, list[StepResult]]:
-    """Take (or keep) the lock and drive a rollback to ``to``."""
+    """Take the lock (or, ``held``, keep the deploy's own) and drive a rollback to ``to``."""
     from changegate.workflows.deploy import new_id
 
     hist = _history(tgt.app, tgt.name)
@@ -133,10 +158,10 @@ def start_rollback(
             "procedure": ROLLBACK_STEPS,
         },
     )
-    if tgt.lock.read() is None:
-        tgt.lock.acquire(info)
-    else:  # an automatic rollback inside the deploy that holds the lock
+    if held:  # an automatic rollback inside the deploy that holds the lock
         tgt.lock.write(info)
+    else:
+        tgt.lock.acquire(info)
     run = Run(tgt, info, report)
     run.record_start()
     return drive_rollback(run), run.results
@@ -167,38 +192,65 @@ def _rollback_step(run: Run, step: str) -> str:
 def _config_back(run: Run) -> str:
     if run.tgt.env.config is None:
         return "skipped: no config store for this environment"
+    from changegate.workflows.config import live_version, render
+
     version = run.data.get("target_config_version")
     if version is None:
-        return "skipped: the target release was deployed without a recorded config version"
-    from changegate.workflows.config import render
-
+        # Recorded all the same, so that a later rollback onto this one knows it.
+        run.data["config_version"] = live_version(run.app, run.tgt.name)
+        return (
+            f"skipped: {run.info.tag} was deployed without a recorded config version; "
+            f"config v{run.data['config_version']} stays live"
+        )
     applied = render(run.app, run.tgt.name, int(version), actor=run.info.actor, reason="rollback")
     run.data["config_version"] = applied.version
     return f"config v{applied.version} (live with {run.info.tag}) rendered again"
 
 
 def _schema_back(run: Run) -> str:
+    url = steps.database_url(run.tgt)
     schema_to = run.data.get("schema_to")
+    if url is not None and steps.migration_sets(run.tgt):
+        run.data["schema_state"] = steps.schema_state(url)
     if schema_to is None:
         return "skipped: schema left as is (forward-compatible; --schema not asked)"
-    url = steps.database_url(run.tgt)
     if url is None:
-        return "skipped: no database_url_env for this environment"
+        raise StepFailed("--schema needs the environment's database_url_env")
     from changegate import migrations as mg
 
-    newer = run.info.previous_tag
-    if newer is None:
-        return "skipped: no newer release whose down migrations could run"
-    # The down scripts live in the release being rolled back from.
-    root: Path = run.tgt.transport.export(run.app.git, newer)
-    found = []
-    for s in steps.migration_sets(run.tgt):
-        found.extend(mg.discover(root, [s.path], s.format))
-    undone = mg.rollback(root, found, url, to=schema_to, actor=run.info.actor)
+    root, found = _tree_with_applied(run, url)
+    try:
+        undone = mg.rollback(root, found, url, to=schema_to, actor=run.info.actor)
+    finally:
+        run.data["schema_state"] = steps.schema_state(url)
     run.data["migrations_applied"] = [u.as_dict() for u in undone]
     if not undone:
         return "schema already at the target release's versions"
     return "rolled back " + ", ".join(f"{u.set}:{u.version}" for u in undone)
+
+
+def _tree_with_applied(run: Run, url: str) -> tuple[Path, list[Any]]:
+    """The newest release tree that holds every applied migration: the down scripts of a
+    migration live in the release that shipped it (which may have failed to deploy)."""
+    from changegate import migrations as mg
+
+    candidates: list[str] = []
+    for d in reversed(_history(run.app, run.tgt.name)):
+        if d.kind == "deploy" and d.tag not in candidates:
+            candidates.append(d.tag)
+    if run.info.previous_tag and run.info.previous_tag not in candidates:
+        candidates.insert(0, run.info.previous_tag)
+    for tag in candidates:
+        root = run.tgt.transport.export(run.app.git, tag)
+        found: list[Any] = []
+        for s in steps.migration_sets(run.tgt):
+            found.extend(mg.discover(root, [s.path], s.format))
+        if not any(p.kind == "missing" for p in mg.plan(root, found, url).problems):
+            return root, found
+    raise StepFailed(
+        "no release tree holds every applied migration (with its down script); restore the "
+        "schema by hand from the migrations' rollback notes"
+    )
 
 
 def _emergency_release(
@@ -215,44 +267,48 @@ def _emergency_release(
 
 
 def _require_owner_input(
-    app: App, env_name: str, current: dp.Deployment, actor: str, *, since_seq: int
+    app: App, env_name: str, deployment: str, emergency: str, actor: str, since_seq: int
 ) -> None:
-    """The owner's input counts for the release live now, given since it went live."""
+    """The owner's input counts for this deployment, given since it went live."""
     from changegate.adapters.storage.store import EventFilter
 
     owner = app.policy().roles.policy_owner
     if actor.lower() == owner.lower():
         return
     inputs = app.store().events(EventFilter(action=dp.OWNER_INPUT, subject=env_name))
-    if any(e.data().get("deployment") == current.id and e.seq > since_seq for e in inputs):
+    if any(e.data().get("deployment") == deployment and e.seq > since_seq for e in inputs):
         return
     raise Blocked(
-        f"{current.tag} on {env_name} shipped under emergency {current.emergency}: the policy "
-        f"owner ({owner}) gives input before a rollback (§4). They run "
+        f"{deployment} on {env_name} shipped under emergency {emergency}: the policy owner "
+        f"({owner}) gives input before a rollback (§4). They run "
         f'`changegate rollback --env {env_name} --owner-input "..."`'
     )
 
 
 def owner_input(app: App, env_name: str, note: str) -> str:
-    """The policy owner's recorded input on rolling back the live deployment (§4)."""
+    """The policy owner's recorded input on rolling back (§4): about the interrupted
+    deploy when there is one, else about the release live now."""
     if not note.strip():
         raise InputError("--owner-input needs a note: what the owner says about the rollback")
     actor = app.actor()
     owner = app.policy().roles.policy_owner
     if actor.lower() != owner.lower():
         raise Blocked(f"only the policy owner ({owner}) gives the owner's input; you are {actor}")
-    hist = _history(app, env_name)
-    live = dp.live(hist)
-    if live is None:
-        raise InputError(f"nothing is deployed on {env_name}")
-    current = _emergency_release(hist, live) or live
+    tgt = target(app, env_name)
+    interrupted = tgt.lock.read()
+    if interrupted is not None and not interrupted.alive():
+        deployment, tag = interrupted.deployment, interrupted.tag
+    else:
+        hist = _history(app, env_name)
+        live = dp.live(hist)
+        if live is None:
+            raise InputError(f"nothing is deployed on {env_name}")
+        current = _emergency_release(hist, live) or live
+        deployment, tag = current.id, current.tag
     app.store().append(
-        actor,
-        dp.OWNER_INPUT,
-        env_name,
-        {"deployment": current.id, "tag": current.tag, "note": note},
+        actor, dp.OWNER_INPUT, env_name, {"deployment": deployment, "tag": tag, "note": note}
     )
-    return current.id
+    return deployment
 
 
 def approve_schema_rollback(app: App, env_name: str, to: str, note: str) -> None:
@@ -272,13 +328,17 @@ def approve_schema_rollback(app: App, env_name: str, to: str, note: str) -> None
     )
 
 
-def _require_schema_approval(
-    app: App, env_name: str, to: str, actor: str, since: dp.Deployment | None
-) -> None:
+def _require_schema_approval(app: App, env_name: str, to: str, actor: str) -> None:
+    """An approval counts once, and only if given after the newest deploy or rollback
+    started here: what was approved is the schema as it stands now."""
     from changegate.adapters.storage.store import EventFilter
 
-    events = app.store().events(EventFilter(action=dp.SCHEMA_ROLLBACK_APPROVED, subject=env_name))
-    floor = since.seq if since else 0
+    store = app.store()
+    started = store.events(
+        EventFilter(action=dp.STARTED, subject=env_name, newest_first=True, limit=1)
+    )
+    floor = started[0].seq if started else 0
+    events = store.events(EventFilter(action=dp.SCHEMA_ROLLBACK_APPROVED, subject=env_name))
     for e in reversed(events):
         if e.seq < floor or e.data().get("to") != to:
             continue
@@ -289,9 +349,9 @@ def _require_schema_approval(
             )
         return
     raise Blocked(
-        f"rolling back the schema of {env_name} to {to} needs an explicit approval by a reviewer "
-        f"other than you: `changegate rollback --env {env_name} --to {to} --approve-schema "
-        '--reason "..."` run by them'
+        f"rolling back the schema of {env_name} to {to} needs an explicit approval, given since "
+        f"the last deploy, by a reviewer other than you: `changegate rollback --env {env_name} "
+        f'--to {to} --approve-schema --reason "..."` run by them'
     )
 
 
