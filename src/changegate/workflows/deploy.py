@@ -80,7 +80,12 @@ def deploy(app: App, tag: str, env_name: str, *, report: Reporter | None = None)
     if holder is not None:
         raise EnvironmentProblem(held_message(holder))
     previous = tgt.transport.current()
-    if previous == tag:
+    live = dp.live(history(app, env_name))
+    if previous == tag and (live is None or live.tag != tag):
+        # Switched by a deploy that then failed (auto_rollback off): deploying it again is
+        # a retry, measured against the release that last deployed successfully.
+        previous = live.tag if live else None
+    elif previous == tag:
         raise InputError(
             f"{tag} is already live on {env_name}; nothing to deploy (to re-apply config use "
             f"`changegate config apply {env_name}`)"
