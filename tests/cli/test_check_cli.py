@@ -410,7 +410,7 @@ def test_release_only_a_commit_that_passed(team):
     code, _, err = cg(repo, "release", "v1.0.0")
     assert code == 2 and "already exists" in err
     code, _, err = cg(repo, "release", "not a tag")
-    assert code == 2 and "not a valid tag name" in err
+    assert code == 2 and "not a release tag name" in err
     code, out, _ = cg(repo, "audit", "log", "--action", "release.created", "--format", "json")
     (event,) = json.loads(out)["events"]
     assert event["subject"] == "v1.0.0"
