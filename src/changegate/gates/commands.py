@@ -16,7 +16,8 @@ from changegate.core.paths import first_match
 from changegate.core.policy import CommandGate, Suite
 from changegate.core.verdict import GateFinding, GateResult, Status
 from changegate.errors import EnvironmentProblem
-from changegate.gates.base import GateContext, cache_key, tool_fingerprint
+from changegate.gates.base import GateContext, cache_key
+from changegate.gates.fingerprint import command_fingerprint, tool_of
 
 TAIL = 40  # lines of output kept as evidence
 
@@ -76,7 +77,11 @@ class CommandGateRunner:
         cfg = self._config(ctx)
         scope = ctx.commits() if ctx.every_commit else [ctx.tree]
         return cache_key(
-            self.name, scope, cfg.command, cfg.timeout_seconds, tool_fingerprint(cfg.command[0])
+            self.name,
+            scope,
+            cfg.command,
+            cfg.timeout_seconds,
+            command_fingerprint(tool_of(cfg.command)),
         )
 
     def run(self, ctx: GateContext) -> GateResult:
@@ -148,7 +153,13 @@ class TestsGate:
             self.name,
             ctx.tree,
             [
-                (s.name, s.command, s.timeout_seconds, s.junit, tool_fingerprint(s.command[0]))
+                (
+                    s.name,
+                    s.command,
+                    s.timeout_seconds,
+                    s.junit,
+                    command_fingerprint(tool_of(s.command)),
+                )
                 for s in suites
             ],
         )

@@ -21,6 +21,7 @@ from changegate.core.classify import Classification, classify
 from changegate.core.verdict import GateFinding, GateResult, verdict
 from changegate.errors import ChangegateError
 from changegate.gates.base import Gate, GateContext
+from changegate.gates.fingerprint import tool_of
 from changegate.workflows.change import Change, resolve
 from changegate.workflows.check_summary import CheckSummary, evidence_digest, record
 
@@ -212,7 +213,7 @@ def check(
         builtin_only = all(r.gate in BUILTIN for r in results)
         commands = [policy.gates.lint.command, policy.gates.types.command]
         commands += [suite.command for suite in policy.gates.tests.suites]
-        tools = [c[0] for c in commands if c]
+        tools = [tool_of(c) for c in commands if c]
         if builtin_only:
             summary.seq = report.seq
             verdict_cache.remember(

@@ -49,7 +49,7 @@ from changegate.app import App
 from changegate.core.ledger import Event
 from changegate.core.verdict import GateResult, verdict
 from changegate.errors import ChangegateError
-from changegate.gates.fingerprint import tool_fingerprint
+from changegate.gates.fingerprint import command_fingerprint
 from changegate.workflows.check_summary import (
     CheckSummary,
     evidence_digest,
@@ -217,7 +217,7 @@ def remember(
         "facts": facts,
         "code": code,
         "runtime": _runtime_fingerprint(code),
-        "tools": {t: tool_fingerprint(t) for t in sorted(set(tools))},
+        "tools": {t: command_fingerprint(t) for t in sorted(set(tools))},
         "today": today.isoformat(),
         "valid_until": valid_until.isoformat() if valid_until else None,
         "revision": revision,
@@ -243,7 +243,7 @@ def _still_holds(app: App, entry: dict[str, Any], base: str | None, head: str | 
         return False
     if entry["runtime"] != _runtime_fingerprint(entry["code"]):
         return False
-    if any(tool_fingerprint(t) != fp for t, fp in entry["tools"].items()):
+    if any(command_fingerprint(t) != fp for t, fp in entry["tools"].items()):
         return False
     base_name = base or _default_base(app)
     if base_name is None:
