@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import sqlite3
 from pathlib import Path
 
 from tests.cli.teamrepo import cg
 from tests.conftest import git
 
+from changegate.adapters.storage.store import open_store
 from changegate.cli.main import main
 
 
@@ -126,3 +129,61 @@ def test_text_output_names_the_report_and_exceptions(repo, tmp_path):
     assert code == 0, err
     assert "report: " in stdout and "report.html" in stdout
     assert "direct-push: 1" in stdout
+
+
+def test_a_formula_in_a_commit_title_is_inert_in_the_csv_and_exact_in_the_json(repo, tmp_path):
+    initialised(repo)
+    title = '=HYPERLINK("http://evil/","x")'
+    (repo / "x.txt").write_text("pushed\n")
+    git(repo, "add", "x.txt")
+    git(repo, "commit", "-qm", title)
+    out = tmp_path / "p"
+    code, _, err = cg(repo, "audit", "export", "--from", "2000-01-01", "--to", "2100-01-01",
+                      "--out", str(out))  # fmt: skip
+    assert code == 0, err
+    with (out / "direct_pushes.csv").open(newline="") as fh:
+        (row,) = csv.DictReader(fh)
+    assert row["title"] == "'" + title
+    assert row["dated_outside_period"] == "False"
+    (push,) = json.loads((out / "direct_pushes.json").read_text())["direct_pushes"]
+    assert push["title"] == title
+    with (out / "exceptions.csv").open(newline="") as fh:
+        (exc,) = csv.DictReader(fh)
+    assert exc["kind"] == "direct-push" and not exc["detail"].startswith("=")
+
+
+def test_a_payload_that_is_not_json_is_recorded_as_damage_not_a_crash(repo, tmp_path):
+    initialised(repo)
+    store = open_store(None, repo)
+    try:
+        head = git(repo, "rev-parse", "HEAD").strip()
+        broken = [
+            store.append("ci@example.com", "check.verdict", head, {"verdict": "pass"}).seq,
+            store.append("dev@example.com", "deploy.finished", "production",
+                         {"deployment": "D-1", "commit": head}).seq,
+            store.append("dev@example.com", "emergency.declared", "EMG-1", {"incident": "I"}).seq,
+            store.append("ops@example.com", "config.drift", "production", {}).seq,
+            store.append("sec@example.com", "secrets.leak.opened", "fp", {}).seq,
+            store.append("dev@example.com", "deploy.started", "production", {}).seq,
+        ]  # fmt: skip
+    finally:
+        store.close()
+    # The attacker has the database file: drops the append-only trigger, breaks payloads.
+    con = sqlite3.connect(repo / ".changegate" / "state.db")
+    con.execute("DROP TRIGGER ledger_events_no_update")
+    for seq in broken:
+        con.execute("UPDATE ledger_events SET payload = 'not {json' WHERE seq = ?", (seq,))
+    con.commit()
+    con.close()
+    out = tmp_path / "pack"
+    code, _, err = cg(repo, "audit", "export", "--from", "2000-01-01", "--to", "2100-01-01",
+                      "--out", str(out), "--seed", "1")  # fmt: skip
+    assert code == 1, err
+    assert "FAILED verification" in err and "not JSON" in err
+    verification = json.loads((out / "ledger_verification.json").read_text())
+    assert verification["ok"] is False and verification["unreadable_payloads"] == broken
+    exceptions = json.loads((out / "exceptions.json").read_text())["exceptions"]
+    damaged = sorted(x["subject"] for x in exceptions if x["kind"] == "ledger-damaged")
+    assert {f"seq {s}" for s in broken} <= set(damaged)
+    assert json.loads((out / "deployments.json").read_text())["deployments"] == []
+    assert json.loads((out / "emergencies.json").read_text())["emergencies"] == []

@@ -9,7 +9,12 @@ import pytest
 from changegate.app import App
 from changegate.errors import InputError
 from changegate.evidence import populations as pop
-from changegate.evidence.exceptions import Recorded, deploy_exceptions, drift_exceptions
+from changegate.evidence.exceptions import (
+    Recorded,
+    deploy_exceptions,
+    drift_exceptions,
+    emergency_exceptions,
+)
 from changegate.evidence.period import parse_period
 
 TODAY = datetime.now(UTC).date()
@@ -137,3 +142,38 @@ def test_period_parsing():
         parse_period("2026-07-02", "2026-07-01")
     with pytest.raises(InputError, match="not a date"):
         parse_period("2026-13-01", "2026-12-01")
+
+
+def test_drift_and_emergencies_still_open_from_an_earlier_period_count(app):
+    """Recorded now, looked at from a period that starts in two days: only what is
+    still open when it begins belongs to it."""
+    store = app.store()
+    later = parse_period(
+        (TODAY + timedelta(days=2)).isoformat(), (TODAY + timedelta(days=9)).isoformat()
+    )
+    past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    for env in ("staging", "production"):
+        store.append("changegate", "config.drift", env, {"environment": env, "version": 1,
+                     "differences": [{"key": "DEBUG", "kind": "added"}]})  # fmt: skip
+    store.append("dev@example.com", "config.drift_resolved", "staging",
+                 {"environment": "staging", "how": "re-applied", "version": 1})  # fmt: skip
+    for ident in ("EMG-open", "EMG-closed"):
+        store.append("dev@example.com", "emergency.declared", ident, {
+            "incident": "INC-1", "sev": "SEV2", "reason": "outage", "reason_kind": "incident",
+            "commit": "c" * 40, "base": "main", "merge_base": "d" * 40, "patch_id": "p",
+            "skipped": ["review"], "due": past})  # fmt: skip
+    store.append("alice@example.com", "emergency.closed", "EMG-closed",
+                 {"late": True, "retro_reviewers": ["alice@example.com"], "gates": {}})  # fmt: skip
+
+    drifts = pop.config_drifts(app, later)
+    assert [(e.subject, fix) for e, fix in drifts] == [("production", None)]
+    (x,) = drift_exceptions(drifts)
+    assert x.subject == "production" and "unresolved" in x.detail
+    (e,) = pop.emergencies(app, later)
+    assert e.id == "EMG-open" and e.open and e.overdue
+    assert [(r.kind, r.subject) for r in emergency_exceptions([e])] == [
+        ("retro-review-overdue", "EMG-open")
+    ]
+    # In the period they began in, all of them count, the resolved and the closed ones too.
+    assert len(pop.config_drifts(app, PERIOD)) == 2 and len(pop.emergencies(app, PERIOD)) == 2
+    assert pop.config_drifts(app, BEFORE) == [] and pop.emergencies(app, BEFORE) == []

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 from tests.conftest import git
 
 from changegate.app import App
+from changegate.evidence.exceptions import pushes_exceptions
 from changegate.evidence.period import parse_period
 from changegate.workflows.change import patch_id
-from changegate.workflows.history import reconcile
+from changegate.workflows.history import EXPORTED, reconcile
 
 DAY = datetime.now(UTC).date()
 PERIOD = parse_period((DAY - timedelta(days=1)).isoformat(), (DAY + timedelta(days=1)).isoformat())
@@ -56,5 +59,56 @@ def test_fast_forward_and_squash_are_changes_other_commits_are_pushes(repo):
         assert inside not in {p.commit for p in reconcile(app, PERIOD)}
         before = parse_period("2001-01-01", "2001-01-02")
         assert reconcile(app, before) == []
+    finally:
+        app.close()
+
+
+def backdated(repo, name: str, when: str = "2020-01-01T00:00:00+00:00") -> str:
+    """A commit whose author and committer dates are whatever the committer chose."""
+    (repo / name).write_text(name + "\n")
+    git(repo, "add", name)
+    env = {**os.environ, "GIT_COMMITTER_DATE": when, "GIT_AUTHOR_DATE": when}
+    subprocess.run(["git", "commit", "-qm", name], cwd=repo, check=True, env=env)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def adopted(repo) -> App:
+    (repo / "changegate.toml").write_text("# adopted\n")
+    git(repo, "add", "changegate.toml")
+    git(repo, "commit", "-qm", "adopt changegate")
+    app = App.at(repo)
+    app.store(create=True)
+    return app
+
+
+def test_a_backdated_commit_hides_no_direct_push(repo):
+    app = adopted(repo)
+    try:
+        earlier = commit(repo, "pushed in the period")
+        old = backdated(repo, "dated 2020 on top of main")
+        pushes = {p.commit: p for p in reconcile(app, PERIOD)}
+        assert set(pushes) == {earlier, old}
+        assert pushes[old].dated_outside_period and not pushes[earlier].dated_outside_period
+        # Commits older than the adoption commit predate the process, whatever their date.
+        assert git(repo, "rev-parse", "HEAD~3").strip() not in pushes
+    finally:
+        app.close()
+
+
+def test_a_backdated_push_after_the_last_recorded_head_belongs_to_the_next_period(repo):
+    app = adopted(repo)
+    try:
+        commit(repo, "pushed before the export")
+        # An export recorded main's head: the ledger saw it there at that moment.
+        head = git(repo, "rev-parse", "HEAD").strip()
+        app.store().append("auditor@example.com", EXPORTED, "q", {"branches": {"main": head}})
+        late = backdated(repo, "pushed after the export, dated 2020")
+        start = DAY + timedelta(days=2)
+        later = parse_period(start.isoformat(), (start + timedelta(days=5)).isoformat())
+        (push,) = reconcile(app, later)
+        assert push.commit == late and push.dated_outside_period
+        (row,) = pushes_exceptions([push])
+        assert row.kind == "direct-push" and row.subject == late
+        assert "outside the period" in row.detail
     finally:
         app.close()

@@ -17,6 +17,7 @@ from typing import Any
 from changegate.app import App
 from changegate.core.ledger import VerifyReport
 from changegate.evidence import populations as pop
+from changegate.evidence.events import unreadable
 from changegate.evidence.exceptions import all_exceptions
 from changegate.evidence.period import Period
 from changegate.evidence.policy_history import versions_in_force
@@ -65,10 +66,12 @@ class Evidence:
         )
 
 
-def verification_dict(report: VerifyReport) -> dict[str, Any]:
+def verification_dict(report: VerifyReport, unreadable: list[int] | None = None) -> dict[str, Any]:
+    """The verification as the pack records it. ``unreadable``: seqs whose payload is not a
+    JSON object; damage even when the chain was recomputed to match (no checkpoint)."""
     cp = report.checkpoint
     return {
-        "ok": report.ok,
+        "ok": report.ok and not unreadable,
         "events": report.events,
         "head": {"seq": report.head_seq, "hash": report.head_hash},
         "checkpoint": None
@@ -90,6 +93,7 @@ def verification_dict(report: VerifyReport) -> dict[str, Any]:
         },
         "history": report.history,
         "notes": report.notes,
+        "unreadable_payloads": list(unreadable or []),
     }
 
 
@@ -103,6 +107,7 @@ def collect(app: App, period: Period, *, sample: int = 25, seed: int | None = No
 
     seed = secrets.randbelow(2**31) if seed is None else seed
     report = verify(app)
+    damaged = unreadable(app)
     changes = pop.changes(app, period)
     deployments = pop.deployments(app, period)
     emergencies = pop.emergencies(app, period)
@@ -118,6 +123,7 @@ def collect(app: App, period: Period, *, sample: int = 25, seed: int | None = No
         drifts=pop.config_drifts(app, period),
         pushes=pushes,
         verification=report,
+        unreadable=damaged,
     )
     tracer = Tracer(app)
     drawn = draw_sample(changes, sample, seed)
@@ -134,7 +140,7 @@ def collect(app: App, period: Period, *, sample: int = 25, seed: int | None = No
         exceptions=exceptions,
         sod=author_reviewer(changes) + author_deployer(app, period, deployments),
         policy_versions=versions_in_force(app, period),
-        verification=verification_dict(report),
+        verification=verification_dict(report, damaged),
         sample={
             "seed": seed,
             "size": sample,
@@ -148,6 +154,11 @@ def collect(app: App, period: Period, *, sample: int = 25, seed: int | None = No
             f"nothing was recorded from {period.label_from} to {period.label_to}: "
             "the populations are empty (an empty population is itself evidence)"
         )
-    if not report.ok:
+    if damaged:
+        evidence.notes.append(
+            f"{len(damaged)} event(s) have a payload that is not JSON (seq "
+            f"{', '.join(map(str, damaged))}): left out of the populations"
+        )
+    if not evidence.verification["ok"]:
         evidence.notes.append("the ledger FAILED verification: see ledger_verification.json")
     return evidence

@@ -15,7 +15,7 @@ the dashboard):
 ``open-leak``       a leaked secret not yet rotated and purged
 ``config-drift``    the running configuration differed from the applied version
 ``history-rewritten`` a recorded merge, release or deployed commit that is gone
-``ledger-damaged``  the ledger failed verification
+``ledger-damaged``  the ledger failed verification, or an event's payload cannot be read
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from changegate.adapters.storage.store import EventFilter
 from changegate.app import App
 from changegate.core import emergency as em
 from changegate.core.ledger import Event, VerifyReport
+from changegate.evidence.events import read
 from changegate.evidence.period import Period
 from changegate.evidence.rows import (
     ChangeRow,
@@ -60,22 +61,19 @@ class Recorded:
 
     @classmethod
     def load(cls, app: App, until: str) -> Recorded:
-        store = app.store()
-        allowed = {
-            e.subject for e in store.events(EventFilter(action="change.merged", until=until))
-        }
+        allowed = {e.subject for e in read(app, EventFilter(action="change.merged", until=until))}
         allowed |= {
             e.subject
-            for e in store.events(EventFilter(action="check.verdict", until=until))
+            for e in read(app, EventFilter(action="check.verdict", until=until))
             if e.data().get("verdict") == "pass"
         }
         allowed |= {
             s.commit
-            for s in em.fold(store.events(EventFilter(action="emergency.*", until=until))).values()
+            for s in em.fold(read(app, EventFilter(action="emergency.*", until=until))).values()
         }
         releases = {
             e.subject: str(e.data().get("commit", ""))
-            for e in store.events(EventFilter(action="release.created", until=until))
+            for e in read(app, EventFilter(action="release.created", until=until))
         }
         return cls(allowed, releases)
 
@@ -231,7 +229,13 @@ def pushes_exceptions(pushes: Iterable[DirectPush]) -> list[ExceptionRow]:
             "direct-push",
             p.commit,
             f"{p.branch}: {p.title!r} by {p.author} (committed by {p.committer}) is not a "
-            "recorded change",
+            "recorded change"
+            + (
+                f"; dated {p.committed_at}, outside the period, but nothing recorded shows it "
+                f"on {p.branch} before the period began (commit dates are set by the committer)"
+                if p.dated_outside_period
+                else ""
+            ),
             p.committed_at,
             [p.commit],
         )
@@ -239,13 +243,22 @@ def pushes_exceptions(pushes: Iterable[DirectPush]) -> list[ExceptionRow]:
     ]
 
 
-def ledger_exceptions(report: VerifyReport) -> list[ExceptionRow]:
+def ledger_exceptions(report: VerifyReport, unreadable: Iterable[int] = ()) -> list[ExceptionRow]:
     out = [ExceptionRow("history-rewritten", "git", problem) for problem in report.history]
     if report.finding is not None:
         f = report.finding
         out.append(
             ExceptionRow("ledger-damaged", f"seq {f.seq}", f"{f.kind} at seq {f.seq}: {f.detail}")
         )
+    out += [
+        ExceptionRow(
+            "ledger-damaged",
+            f"seq {seq}",
+            f"the payload at seq {seq} is not a JSON object (changegate never writes one): "
+            "the event is left out of every population",
+        )
+        for seq in unreadable
+    ]
     return out
 
 
@@ -260,11 +273,11 @@ def all_exceptions(
     drifts: list[tuple[Event, Event | None]],
     pushes: list[DirectPush],
     verification: VerifyReport,
+    unreadable: Iterable[int] = (),
 ) -> list[ExceptionRow]:
     """Every exception of the period, in the order of :data:`KINDS`."""
     closed = {
-        s.id: not s.is_open
-        for s in em.fold(app.store().events(EventFilter(action="emergency.*"))).values()
+        s.id: not s.is_open for s in em.fold(read(app, EventFilter(action="emergency.*"))).values()
     }
     rows = (
         review_exceptions(changes, closed)
@@ -273,6 +286,6 @@ def all_exceptions(
         + emergency_exceptions(emergencies)
         + leak_exceptions(leaks)
         + drift_exceptions(drifts)
-        + ledger_exceptions(verification)
+        + ledger_exceptions(verification, unreadable)
     )
     return sorted(rows, key=lambda r: (KINDS.index(r.kind), r.at, r.subject))

@@ -47,17 +47,27 @@ def _json(data: Any) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP CSV injection):
+# commit titles, reasons and notes are written by anyone who can commit.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> str:
+    """One CSV cell; text that a spreadsheet would run is prefixed with ``'`` (the JSON
+    files keep every value exact)."""
     if value is None:
         return ""
     if isinstance(value, list | dict):
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA) else value
     return str(value)
 
 
 def _csv(columns: list[str], rows: list[dict[str, Any]]) -> bytes:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    # RFC 4180 line ends: the writer then also quotes a field holding a lone "\r".
+    writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([_cell(row.get(c)) for c in columns])

@@ -19,6 +19,7 @@ from changegate.core import emergency as em
 from changegate.core import leaks as lk
 from changegate.core.ledger import Event, parse_timestamp, utc_timestamp
 from changegate.evidence import gitinfo
+from changegate.evidence.events import read
 from changegate.evidence.period import Period
 from changegate.evidence.rows import (
     ChangeRow,
@@ -32,7 +33,7 @@ from changegate.evidence.rows import (
 
 
 def _events(app: App, action: str, since: str | None, until: str | None) -> list[Event]:
-    return app.store().events(EventFilter(action=action, since=since, until=until))
+    return read(app, EventFilter(action=action, since=since, until=until))
 
 
 def _review(e: Event) -> Review:
@@ -271,34 +272,40 @@ def config_changes(app: App, period: Period) -> list[ConfigChangeRow]:
 
 
 def config_drifts(app: App, period: Period) -> list[tuple[Event, Event | None]]:
-    """Drift detected in the period, each with the event that resolved it (or None)."""
-    events = _events(app, "config.drift*", period.since, None)
+    """Drift open at some moment of the period: detected before its end and not resolved
+    before it began (a drift left from the previous quarter still counts), each with the
+    event that resolved it (or None). Folded from the start of the ledger."""
+    resolved: dict[int, Event] = {}
+    open_by_env: dict[str, list[Event]] = defaultdict(list)
+    detected: list[Event] = []
+    for e in _events(app, "config.drift*", None, None):
+        env = str(e.data().get("environment") or e.subject)
+        if e.action == "config.drift":
+            detected.append(e)
+            open_by_env[env].append(e)
+        elif e.action == "config.drift_resolved":
+            for d in open_by_env.pop(env, []):
+                resolved[d.seq] = e
     out: list[tuple[Event, Event | None]] = []
-    for e in events:
-        if e.action == "config.drift" and period.contains(e.ts):
-            env = e.data().get("environment") or e.subject
-            fix = next(
-                (
-                    r
-                    for r in events
-                    if r.action == "config.drift_resolved"
-                    and r.seq > e.seq
-                    and (r.data().get("environment") or r.subject) == env
-                ),
-                None,
-            )
+    for e in detected:
+        fix = resolved.get(e.seq)
+        if e.ts < period.until and (fix is None or fix.ts >= period.since):
             out.append((e, fix))
     return out
 
 
 def emergencies(app: App, period: Period, now: datetime | None = None) -> list[EmergencyRow]:
-    """Emergencies declared in the period, with their closure (even a later one)."""
+    """Emergencies open at some moment of the period: declared before its end and not
+    closed before it began (one still overdue from the previous quarter counts), with
+    their closure (even a later one). Folded from the start of the ledger."""
     now = now or datetime.now(UTC)
-    events = _events(app, "emergency.*", period.since, None)
+    events = _events(app, "emergency.*", None, None)
     closed = {e.subject: e for e in events if e.action == em.CLOSED}
     rows = []
     for s in em.fold(events).values():
-        if not period.contains(s.declared_at):
+        if s.declared_at >= period.until or (
+            s.closed_at is not None and s.closed_at < period.since
+        ):
             continue
         c = closed.get(s.id)
         rows.append(

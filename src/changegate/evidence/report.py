@@ -50,7 +50,10 @@ def summary(ev: Evidence) -> dict[str, Any]:
         "changes": n,
         "classification": dict(Counter(label for c in ev.changes for label in c.classification)),
         "emergency_changes": sum(1 for c in ev.changes if c.emergency),
-        "emergencies_declared": len(ev.emergencies),
+        "emergencies_declared": sum(1 for e in ev.emergencies if ev.period.contains(e.declared_at)),
+        "emergencies_open_from_before": sum(
+            1 for e in ev.emergencies if not ev.period.contains(e.declared_at)
+        ),
         "emergency_share": round(sum(1 for c in ev.changes if c.emergency) / n, 4) if n else None,
         "deployments": len(ev.deployments),
         "deployments_by_outcome": dict(Counter(d.outcome for d in ev.deployments)),

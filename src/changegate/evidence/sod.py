@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from changegate.adapters.storage.store import EventFilter
 from changegate.app import App
 from changegate.evidence import gitinfo
+from changegate.evidence.events import read
 from changegate.evidence.period import Period
 from changegate.evidence.rows import ChangeRow, DeploymentRow, SodFlag
 
@@ -51,8 +52,8 @@ def author_reviewer(changes: Iterable[ChangeRow]) -> list[SodFlag]:
 
 def _previous_tags(app: App, period: Period) -> dict[str, str]:
     """deployment id -> the tag it replaced, from ``deploy.started``."""
-    started = app.store().events(
-        EventFilter(action="deploy.started", since=period.since, until=period.until)
+    started = read(
+        app, EventFilter(action="deploy.started", since=period.since, until=period.until)
     )
     return {
         str(e.data().get("deployment")): str(e.data().get("previous_tag") or "") for e in started

@@ -13,6 +13,7 @@ from typing import Any
 from changegate.adapters.storage.store import EventFilter
 from changegate.app import App
 from changegate.core.ledger import Event
+from changegate.evidence.events import read
 from changegate.evidence.rows import ChangeRow
 
 
@@ -51,10 +52,11 @@ class Tracer:
 
     def __init__(self, app: App, until: str | None = None) -> None:
         self.app = app
-        store = app.store()
-        self.releases = store.events(EventFilter(action="release.created", until=until))
-        self.deploys = store.events(EventFilter(action="deploy.finished", until=until))
-        self.reviews = {e.seq: e for e in store.events(EventFilter(action="review.*", until=until))}
+        self.releases = read(self.app, EventFilter(action="release.created", until=until))
+        self.deploys = read(self.app, EventFilter(action="deploy.finished", until=until))
+        self.reviews = {
+            e.seq: e for e in read(self.app, EventFilter(action="review.*", until=until))
+        }
         self._contains: dict[tuple[str, str], bool] = {}
 
     def _in(self, commit: str, tip: str) -> bool:
@@ -66,11 +68,10 @@ class Tracer:
         return self._contains[key]
 
     def trail(self, c: ChangeRow) -> list[dict[str, Any]]:
-        store = self.app.store()
-        events = {e.seq: e for e in store.events(EventFilter(subject=c.head))}
-        events.update({e.seq: e for e in store.events(EventFilter(subject=c.merge_commit))})
+        events = {e.seq: e for e in read(self.app, EventFilter(subject=c.head))}
+        events.update({e.seq: e for e in read(self.app, EventFilter(subject=c.merge_commit))})
         if c.emergency:
-            events.update({e.seq: e for e in store.events(EventFilter(subject=c.emergency))})
+            events.update({e.seq: e for e in read(self.app, EventFilter(subject=c.emergency))})
         for r in c.reviews:  # reviews of the same diff may name another (rebased) commit
             if r.seq in self.reviews:
                 events[r.seq] = self.reviews[r.seq]

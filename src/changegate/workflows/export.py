@@ -16,8 +16,9 @@ from changegate.errors import InputError
 from changegate.evidence.collect import Evidence, collect
 from changegate.evidence.pack import Pack, prepare, write
 from changegate.evidence.period import parse_period
+from changegate.workflows.history import EXPORTED, branch_heads
 
-EXPORTED = "audit.exported"
+__all__ = ["EXPORTED", "Exported", "export"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ def export(
             "sample": {"seed": evidence.sample["seed"], "size": len(evidence.sample["changes"])},
             "exceptions": len(evidence.exceptions),
             "ledger_ok": evidence.verification["ok"],
+            # The protected branches' heads now, as the ledger saw them: a later period's
+            # reconciliation starts below them (commit dates prove nothing).
+            "branches": branch_heads(app),
         },
     )
     return Exported(pack, evidence, event.seq)

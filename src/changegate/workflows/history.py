@@ -21,16 +21,19 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from changegate.adapters.storage.store import EventFilter
 from changegate.app import App
 from changegate.core import emergency as em
 from changegate.core.ledger import parse_timestamp
-from changegate.errors import ChangegateError
+from changegate.errors import ChangegateError, EnvironmentProblem
 from changegate.evidence import gitinfo
+from changegate.evidence.events import read
 from changegate.evidence.period import Period
+
+EXPORTED = "audit.exported"  # also written by workflows.export, which records branch heads
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,9 @@ class DirectPush:
     committer: str
     committed_at: str
     title: str
+    # Its commit date is outside the period, yet nothing recorded shows it on the branch
+    # before the period began: a date is whatever the committer set, so it is reported.
+    dated_outside_period: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +56,7 @@ class DirectPush:
             "committer": self.committer,
             "committed_at": self.committed_at,
             "title": self.title,
+            "dated_outside_period": self.dated_outside_period,
         }
 
 
@@ -59,7 +66,7 @@ def protected_branches(app: App) -> list[str]:
 
     names = {
         str(e.data().get("into"))
-        for e in app.store().events(EventFilter(action="change.merged"))
+        for e in read(app, EventFilter(action="change.merged"))
         if e.data().get("into")
     }
     with contextlib.suppress(ChangegateError):  # no default branch: the recorded targets only
@@ -69,9 +76,8 @@ def protected_branches(app: App) -> list[str]:
 
 def release_and_deploy_problems(app: App) -> list[str]:
     """Released tags that moved or vanished; deployed commits no tag contains any more."""
-    store = app.store()
     problems = []
-    for e in store.events(EventFilter(action="release.created")):
+    for e in read(app, EventFilter(action="release.created")):
         commit = str(e.data().get("commit", ""))
         res = app.git.raw("rev-parse", "--verify", "--quiet", f"refs/tags/{e.subject}^{{commit}}")
         if not res.ok:
@@ -84,7 +90,7 @@ def release_and_deploy_problems(app: App) -> list[str]:
                 f"to {res.out.strip()[:12]}: the tag was moved"
             )
     seen: set[str] = set()
-    for e in store.events(EventFilter(action="deploy.finished")):
+    for e in read(app, EventFilter(action="deploy.finished")):
         commit = str(e.data().get("commit", ""))
         if not commit or commit in seen:
             continue
@@ -115,38 +121,73 @@ class _Ledger:
 
 
 def _ledger(app: App, until: str) -> _Ledger:
-    store = app.store()
-    merged = {e.subject for e in store.events(EventFilter(action="change.merged", until=until))}
+    merged = {e.subject for e in read(app, EventFilter(action="change.merged", until=until))}
     heads: dict[str, str] = {}
     patch_ids: set[str] = set()
-    for e in store.events(EventFilter(action="check.verdict", until=until)):
+    for e in read(app, EventFilter(action="check.verdict", until=until)):
         d = e.data()
         if d.get("verdict") == "pass":
             heads[e.subject] = str(d.get("base", ""))
             patch_ids.add(str(d.get("patch_id", "")))
-    for s in em.fold(store.events(EventFilter(action="emergency.*", until=until))).values():
+    for s in em.fold(read(app, EventFilter(action="emergency.*", until=until))).values():
         heads.setdefault(s.commit, s.base)
-    first = store.events(EventFilter(action="policy.init", limit=1))
+    first = read(app, EventFilter(action="policy.init", limit=1))
     head = first[0].data().get("head") if first else None
     return _Ledger(
         merged, heads, patch_ids, first[0].ts if first else "", str(head) if head else None
     )
 
 
-def _first_parent(app: App, branch: str, period: Period) -> list[gitinfo.CommitInfo]:
-    res = app.git.raw(
-        "log",
-        "--first-parent",
-        f"--format={gitinfo.FORMAT}",
-        f"--since={period.start.isoformat()}",
-        branch,
-    )
-    end = period.end
-    return [
-        c
-        for c in gitinfo.parse_log(res.out if res.ok else "")
-        if datetime.fromisoformat(c.committed_at) < end
-    ]
+def _anchors(app: App, branch: str) -> dict[str, str]:
+    """Commits the ledger saw on ``branch``, each with the earliest time it was seen there.
+
+    A commit's own date is whatever its author chose; these times are the
+    ledger's: a merge recorded into the branch (the merge commit is created
+    on it), and the branch heads an export recorded. Everything on the
+    first-parent line below such a commit was on the branch by then.
+    """
+    out: dict[str, str] = {}
+
+    def seen(sha: str, ts: str) -> None:
+        if sha and (sha not in out or ts < out[sha]):
+            out[sha] = ts
+
+    for e in read(app, EventFilter(action="change.merged")):
+        if e.data().get("into") == branch:
+            seen(e.subject, e.ts)
+    for e in read(app, EventFilter(action=EXPORTED)):
+        branches = e.data().get("branches")
+        if isinstance(branches, dict):
+            seen(str(branches.get(branch) or ""), e.ts)
+    return out
+
+
+def branch_heads(app: App) -> dict[str, str]:
+    """The commit each protected branch points at now (recorded with an export)."""
+    out = {}
+    for branch in protected_branches(app):
+        res = app.git.raw("rev-parse", "--verify", "--quiet", f"{branch}^{{commit}}")
+        if res.ok:
+            out[branch] = res.out.strip()
+    return out
+
+
+def _first_parent(app: App, branch: str, stop: str | None) -> list[gitinfo.CommitInfo]:
+    """The first-parent line of ``branch``, newest first, down to (not including) ``stop``
+    and its ancestors.
+
+    Never bounded by date (``--since`` stops at the first commit older than the
+    cutoff, so one backdated commit would hide every push below it).
+    """
+    args = ["log", "--first-parent", f"--format={gitinfo.FORMAT}", branch]
+    if stop is not None:
+        args.append(f"^{stop}")
+    res = app.git.raw(*args)
+    if not res.ok:
+        raise EnvironmentProblem(
+            f"cannot read the history of {branch}: {(res.err or res.out).strip()}"
+        )
+    return gitinfo.parse_log(res.out)
 
 
 def _is_squash(app: App, commit: gitinfo.CommitInfo, patch_ids: set[str]) -> bool:
@@ -162,19 +203,29 @@ def _adoption_commit(app: App, branch: str) -> str | None:
     from changegate.adapters.policy_file import POLICY_FILE
 
     res = app.git.raw(
-        "log", "--diff-filter=A", "--format=%H", "--reverse", branch, "--", POLICY_FILE
+        "log",
+        "--diff-filter=A",
+        "--topo-order",
+        "--format=%H",
+        "--reverse",
+        branch,
+        "--",
+        POLICY_FILE,
     )
     first = res.out.split()
     return first[0] if res.ok and first else None
 
 
-def _before_adoption(
-    app: App, c: gitinfo.CommitInfo, adoption: str | None, adopted_at: str
-) -> bool:
-    """Commits up to the one that added the policy predate the process; without such a
-    commit, those committed (to the second) before the first ``policy.init``."""
-    if adoption is not None:
-        return c.sha == adoption or app.git.raw("merge-base", "--is-ancestor", c.sha, adoption).ok
+def _commit(app: App, rev: str | None) -> str | None:
+    if not rev:
+        return None
+    res = app.git.raw("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    return res.out.strip() if res.ok else None
+
+
+def _before_init(c: gitinfo.CommitInfo, adopted_at: str) -> bool:
+    """Without an adoption commit or a recorded head, the only hint left: commits dated
+    (to the second) before the first ``policy.init`` predate the process."""
     if not adopted_at:
         return False
     init = parse_timestamp(adopted_at).replace(microsecond=0)
@@ -183,13 +234,31 @@ def _before_adoption(
 
 def reconcile(app: App, period: Period) -> list[DirectPush]:
     """First-parent commits of the protected branches in the period that no recorded
-    change accounts for: direct pushes, each an exception."""
+    change accounts for: direct pushes, each an exception.
+
+    The line is walked from the tip down to the adoption point (the commit that
+    added the policy, else the head ``policy.init`` recorded), whatever the
+    commits' dates. A commit belongs to the period unless the ledger shows it
+    on the branch before the period began (a recorded merge or export head at
+    or above it), or it and everything above it are dated after the period
+    ended (only checked for a period already over). A direct push dated
+    outside the period is still reported, with ``dated_outside_period`` set.
+    """
     ledger = _ledger(app, period.until)
+    over = period.end <= datetime.now(UTC)
     out: list[DirectPush] = []
     for branch in protected_branches(app):
         covered: set[str] = set()
-        adoption = _adoption_commit(app, branch)
-        for c in _first_parent(app, branch, period):  # newest first
+        stop = _commit(app, _adoption_commit(app, branch) or ledger.adopted_head)
+        anchors = _anchors(app, branch)
+        reached = not over  # some commit at or above this one was there before the end
+        for c in _first_parent(app, branch, stop):  # newest first
+            seen = anchors.get(c.sha)
+            if seen is not None and seen < period.since:
+                break  # on the branch before the period: so is everything below it
+            dated = datetime.fromisoformat(c.committed_at)
+            if not reached and (dated < period.end or (seen is not None and seen < period.until)):
+                reached = True
             accounted = (
                 c.sha in covered
                 or c.sha in ledger.merged
@@ -200,11 +269,21 @@ def reconcile(app: App, period: Period) -> list[DirectPush]:
                 # A fast-forwarded change: the commits inside it follow on the first-parent line.
                 inside = app.git.raw("rev-list", f"{ledger.heads[c.sha]}..{c.sha}")
                 covered.update(inside.out.split())
-            if accounted:
+            if accounted or not reached:
                 continue
-            if _before_adoption(app, c, adoption or ledger.adopted_head, ledger.adopted_at):
+            if stop is None and _before_init(c, ledger.adopted_at):
                 continue
             if _is_squash(app, c, ledger.patch_ids):
                 continue
-            out.append(DirectPush(c.sha, branch, c.author, c.committer, c.committed_at, c.title))
+            out.append(
+                DirectPush(
+                    c.sha,
+                    branch,
+                    c.author,
+                    c.committer,
+                    c.committed_at,
+                    c.title,
+                    dated_outside_period=not (period.start <= dated < period.end),
+                )
+            )
     return out
