@@ -110,7 +110,19 @@ class Event:
         )
 
     def data(self) -> dict[str, Any]:
-        out: dict[str, Any] = json.loads(self.payload)
+        """The payload; a payload that is not a JSON object is damage (edited behind the
+        ledger's back): a clear error naming the seq, never a traceback."""
+        try:
+            out = json.loads(self.payload)
+        except ValueError:
+            out = None
+        if not isinstance(out, dict):
+            from changegate.errors import EnvironmentProblem
+
+            raise EnvironmentProblem(
+                f"ledger event seq {self.seq} ({self.action}) has a damaged payload; run "
+                "`changegate audit verify` to see what was changed"
+            )
         return out
 
     def as_dict(self) -> dict[str, Any]:

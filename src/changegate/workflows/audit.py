@@ -29,7 +29,7 @@ from changegate.core.ledger import (
     compare_checkpoint,
     utc_timestamp,
 )
-from changegate.errors import EnvironmentProblem, InputError
+from changegate.errors import ChangegateError, EnvironmentProblem, InputError
 from changegate.workflows.history import DirectPush, reconcile, release_and_deploy_problems
 
 __all__ = ["DirectPush", "checkpoint", "log", "reconcile", "verify", "verify_chain"]
@@ -66,7 +66,11 @@ def history_problems(app: App) -> list[str]:
     """
     problems = []
     for event in app.store().events(EventFilter(action="change.merged")):
-        branch = str(event.data().get("into", ""))
+        try:
+            branch = str(event.data().get("into", ""))
+        except ChangegateError:
+            continue  # a damaged payload: the chain check reports it
+
         commit = event.subject
         if not app.git.raw("cat-file", "-e", f"{commit}^{{commit}}").ok:
             problems.append(
