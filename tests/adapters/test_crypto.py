@@ -71,3 +71,18 @@ def test_rotation_through_a_file_and_a_variable(tmp_path, monkeypatch):
         crypto.load(crypto.KeySource(env_var="CG_TEST_KEY")).open(ring.reseal(sealed, "T"), "T")
         == b"w"
     )
+
+
+def test_older_keys_and_opens(tmp_path):
+    path = tmp_path / "config.key"
+    crypto.create_key_file(path)
+    ring = crypto.load(crypto.KeySource(path=path))
+    assert ring.older() is None
+    token = ring.seal(b"v")
+    crypto.add_primary(path)
+    both = crypto.load(crypto.KeySource(path=path))
+    old = both.older()
+    assert old is not None and old.key_count == 1 and old.primary_id == ring.primary_id
+    fresh = both.seal(b"v")
+    assert both.opens(token) and both.opens(fresh)
+    assert old.opens(token) and not old.opens(fresh) and not old.opens("not a token")

@@ -124,3 +124,55 @@ def _env(actor: str) -> dict[str, str]:
     import os
 
     return {**os.environ, "CHANGEGATE_ACTOR": actor}
+
+
+def test_set_refuses_a_credential_in_clear_and_drift_on_a_broken_file(cfg):
+    repo, keys, root = cfg
+    with (repo / "changegate.toml").open("a") as fh:  # declared, but not marked secret
+        fh.write("[environments.prod.config.keys.SMTP_PASSWORD]\n")
+    rc, out, err = cg(repo, "config", "import", "prod", str(_env_file(root)), actor=DEV)
+    assert rc == 0, err
+    pid = out.split()[0]
+    assert cg(repo, "config", "approve", "prod", pid, "--key", str(keys["bob"]),
+              actor="bob@example.com")[0] == 0  # fmt: skip
+    assert cg(repo, "config", "apply", "prod", actor=DEV)[0] == 0
+    count = len(json.loads(cg(repo, "audit", "log", "--format", "json")[1]))
+
+    rc, out, err = cg(repo, "config", "set", "prod", "SMTP_PASSWORD=hunter2", actor=DEV)
+    assert rc == 2 and out == "", (out, err)
+    assert "SMTP_PASSWORD looks like a credential" in err and "--secret" in err
+    assert "stdin" in err and "hunter2" not in err and len(err.strip().splitlines()) == 1
+    assert len(json.loads(cg(repo, "audit", "log", "--format", "json")[1])) == count
+    proc = subprocess.run(
+        [*_cmd(repo), "config", "set", "prod", "SMTP_PASSWORD", "--secret", "--format", "json"],
+        input="hunter2\n",
+        capture_output=True,
+        text=True,
+        env=_env(DEV),
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (change,) = json.loads(proc.stdout)["changes"]
+    assert change["secret"] is True and "value" not in change and "hunter2" not in proc.stdout
+    rc, out, _ = cg(repo, "config", "set", "--help")
+    assert "stdin" in out and "--secret" in out
+
+    # A hand edit that breaks the rendered file: drift (exit 1), recorded; apply overwrites.
+    env_path = root / "shared" / "config.env"
+    env_path.write_text(env_path.read_text().replace("WORKERS=4", "export WORKERS=64"))
+    rc, out, err = cg(repo, "config", "drift", "prod", "--format", "json", actor=DEV)
+    assert rc == 1, (out, err)
+    drift = json.loads(out)
+    assert drift["recorded"] and [d["kind"] for d in drift["differences"]] == ["unparseable"]
+    rc, out, _ = cg(repo, "config", "drift", "prod", actor=DEV)
+    assert rc == 1 and "unparseable" in out and "not a KEY=VALUE line" in out
+    assert cg(repo, "config", "apply", "prod", actor=DEV)[0] == 0
+    rc, out, _ = cg(repo, "config", "drift", "prod", actor=DEV)
+    assert rc == 0 and "no drift" in out
+
+
+def _env_file(root):
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "import.env"
+    path.write_text(f"LOG_LEVEL=info\nWORKERS=4\nAPI_TOKEN={SECRET}\n")
+    return path

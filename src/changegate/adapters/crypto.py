@@ -39,6 +39,7 @@ class Keyring:
     def __init__(self, keys: list[bytes], source: KeySource) -> None:
         if not keys:
             raise EnvironmentProblem(f"{source.describe()}: holds no key")
+        self._keys = list(keys)
         self._multi = MultiFernet([Fernet(k) for k in keys])
         self._count = len(keys)
         self._primary_id = hashlib.sha256(b"changegate config key id\n" + keys[0]).hexdigest()[:12]
@@ -52,6 +53,19 @@ class Keyring:
     def primary_id(self) -> str:
         """A short, non-secret identifier of the encrypting key (for messages)."""
         return self._primary_id
+
+    def older(self) -> Keyring | None:
+        """The keys after the first (the ones a rotation retires), None when there are none."""
+        return Keyring(self._keys[1:], self.source) if self._count > 1 else None
+
+    def opens(self, token: str) -> bool:
+        """Whether a key here decrypts ``token`` (a rotation's check that nothing is left
+        under a key it is about to drop)."""
+        try:
+            self._multi.decrypt(token.encode("ascii"))
+        except (InvalidToken, UnicodeEncodeError):
+            return False
+        return True
 
     def seal(self, data: bytes) -> str:
         return self._multi.encrypt(data).decode("ascii")

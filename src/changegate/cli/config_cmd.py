@@ -58,7 +58,12 @@ def _proposed(fmt: str, p: Any) -> int:
 @config.command("set")
 @click.argument("env")
 @click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
-@click.option("--secret", is_flag=True, help="Encrypt the values; show only a hash and length.")
+@click.option(
+    "--secret",
+    is_flag=True,
+    help="Encrypt the values; show only a hash and length. Give each as a bare KEY with the "
+    "value on stdin, not KEY=VALUE (shell history, ps).",
+)
 @click.option(
     "--expect-version",
     type=int,
@@ -70,7 +75,14 @@ def set_cmd(
     cli: CliContext, env: str, assignments: tuple[str, ...], secret: bool,
     expect_version: int | None, fmt: str,
 ) -> int:  # fmt: skip
-    """Propose KEY=VALUE changes. With --secret, a bare KEY reads its value from stdin."""
+    """Propose KEY=VALUE changes.
+
+    A secret is best given as a bare KEY with --secret and its value on stdin
+    (`echo "$TOKEN" | changegate config set ENV API_TOKEN --secret`), so it never
+    sits in shell history or the process list. Names that look like credentials
+    (*TOKEN*, *PASSWORD*, *SECRET*, *_KEY, ...) are refused without --secret
+    unless the key is already secret.
+    """
     from changegate.core.config import ConfigError, parse_assignment
     from changegate.errors import InputError
     from changegate.workflows.config_track import propose
@@ -344,7 +356,8 @@ def drift_cmd(cli: CliContext, env: str, adopt: bool, fmt: str) -> int:
         return 0
     click.echo(f"{env}: DRIFT from version {r.version or 0} at {r.path} (ad-hoc change, policy §2)")
     for i in r.differences:
-        click.echo(f"  {i.kind:8} {i.key} ({i.where})")
+        detail = f": {i.detail}" if i.detail else ""
+        click.echo(f"  {i.kind:8} {i.key} ({i.where}){detail}")
     if not r.differences:
         click.echo("  the live values match again, but the recorded drift was never resolved")
     click.echo(f"unresolved since {r.unresolved_since}" + (" (recorded now)" if r.recorded else ""))

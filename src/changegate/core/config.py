@@ -39,6 +39,7 @@ _FALSE = {"false", "0", "no", "off"}
 
 Op = Literal["set", "unset"]
 DiffKind = Literal["changed", "added", "removed"]
+DriftKind = Literal["changed", "added", "removed", "unparseable"]
 Where = Literal["file", "process"]
 
 
@@ -105,12 +106,32 @@ class Difference:
 
 @dataclass(frozen=True)
 class DriftItem:
+    """One difference between what is live and the recorded version.
+
+    ``unparseable``: the rendered file is no longer a file we could have written
+    (``key`` names the line, ``detail`` says what is wrong, never quoting it).
+    """
+
     key: str
-    kind: DiffKind
+    kind: DriftKind
     where: Where
+    detail: str | None = None
 
     def as_dict(self) -> dict[str, str]:
-        return {"key": self.key, "kind": self.kind, "where": self.where}
+        out = {"key": self.key, "kind": self.kind, "where": self.where}
+        if self.detail is not None:
+            out["detail"] = self.detail
+        return out
+
+
+def unparseable(problems: Sequence[str]) -> list[DriftItem]:
+    """The drift of a rendered file that no longer parses: one item per problem line
+    (``line N: why``, as :func:`parse_env` reports them)."""
+    out: list[DriftItem] = []
+    for p in problems:
+        where, sep, why = p.partition(": ")
+        out.append(DriftItem(where if sep else "file", "unparseable", "file", why if sep else p))
+    return out
 
 
 def value_hash(hmac_key: bytes, key: str, value: str) -> str:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
+
 from changegate.adapters import envfile
 from changegate.adapters.storage import config_repo as repo
 from changegate.adapters.storage.store import EventFilter, LedgerWriter
@@ -73,11 +75,14 @@ def _unresolved_drift(app: App, env: str) -> bool:
     return bool(events) and events[0].action == "config.drift"
 
 
-def _authorised(app: App, env: str, row: repo.VersionRow) -> None:
+def _authorised(app: App, conn: Connection, env: str, row: repo.VersionRow, depth: int = 0) -> None:
     """The version's creation is on the ledger (an approval or a revert), with this content.
 
     The config tables are plain rows; the ledger is hash-chained and verified,
-    so a version written into the database by hand is never rendered.
+    so a version written into the database by hand, or whose content hash was
+    rewritten, is never rendered. A revert is checked against the content hash
+    its ``config.reverted`` event records; an event written before that field
+    existed is checked through the version it restored (itself authorised).
     """
     action = "config.approved" if row.reason == "proposal" else "config.reverted"
     for e in app.store().events(EventFilter(action=action, subject=env)):
@@ -86,10 +91,23 @@ def _authorised(app: App, env: str, row: repo.VersionRow) -> None:
             if d.get("version") == row.version and d.get("content_sha256") == row.content_sha256:
                 return
         elif d.get("new_version") == row.version:
-            return
+            if "content_sha256" in d:
+                if d["content_sha256"] == row.content_sha256:
+                    return
+                continue
+            source = repo.version(conn, env, int(d.get("to_content_of") or 0))
+            if (
+                source is not None
+                and depth < 64
+                and source.version < row.version
+                and source.content_sha256 == row.content_sha256
+            ):
+                _authorised(app, conn, env, source, depth + 1)
+                return
     raise Blocked(
-        f"{env} version {row.version} has no {action} event in the ledger; it was not written "
-        "by changegate and is not rendered (run `changegate audit verify`)"
+        f"{env} version {row.version} has no {action} event in the ledger with its content "
+        f"hash; it was not written by changegate as it is and is not rendered "
+        "(run `changegate audit verify`)"
     )
 
 
@@ -109,19 +127,19 @@ def _render_in(
     conn = w.connection
     env = ec.name
     ring = keyring(app, ec)
-    hmac_key(conn, ring, env)  # the wrong-key check, before anything is written
+    hkey = hmac_key(conn, ring, env)  # the wrong-key check, before anything is written
     row = repo.version(conn, env, number)
     if row is None:
         raise InputError(f"{env} has no version {number}; see `changegate config history {env}`")
     if authorise:
-        _authorised(app, env, row)
+        _authorised(app, conn, env, row)
     snapshot = repo.snapshot(conn, env, number)
     if content_sha256(snapshot) != row.content_sha256:
         raise Blocked(
             f"{env} version {number}: the stored values do not match its content hash "
             "(edited in the database?); not rendered"
         )
-    clear = clear_values(ring, env, snapshot)
+    clear = clear_values(ring, hkey, env, number, snapshot)
     problems = validate(clear, ec.spec, {k for k, e in snapshot.items() if e.secret})
     if problems:
         raise Blocked(
@@ -230,7 +248,7 @@ def revert(app: App, env: str, to: int | None = None) -> Delivery:
         source = repo.version(conn, env, to)
         if source is None:
             raise InputError(f"{env} has no version {to}; see `changegate config history {env}`")
-        _authorised(app, env, source)
+        _authorised(app, conn, env, source)
         live = history[-1] if history else None
         live_row = repo.version(conn, env, live) if live is not None else None
         if live_row is not None and live_row.content_sha256 == source.content_sha256:
@@ -260,7 +278,12 @@ def revert(app: App, env: str, to: int | None = None) -> Delivery:
             actor,
             "config.reverted",
             env,
-            {"environment": env, "to_content_of": to, "new_version": number},
+            {
+                "environment": env,
+                "to_content_of": to,
+                "new_version": number,
+                "content_sha256": source.content_sha256,
+            },
         )
         # The new version's config.reverted is in this very transaction.
         applied = _render_in(w, app, ec, number, actor=actor, reason="revert", authorise=False)

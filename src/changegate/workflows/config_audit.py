@@ -11,14 +11,17 @@ proposal or overwritten by applying again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from sqlalchemy import Connection
 
 from changegate.adapters import crypto, envfile
 from changegate.adapters.storage import config_repo as repo
 from changegate.adapters.storage.store import EventFilter
 from changegate.app import App
 from changegate.core.config import (
+    Change,
     ConfigError,
     Difference,
     DriftItem,
@@ -26,12 +29,14 @@ from changegate.core.config import (
     diff,
     drift,
     parse_env,
+    unparseable,
     value_hash,
 )
 from changegate.core.ledger import utc_timestamp
-from changegate.errors import InputError
+from changegate.errors import Blocked, InputError
 from changegate.workflows.config_env import (
     EnvConfig,
+    clear_values,
     environment,
     hmac_key,
     key_source,
@@ -52,9 +57,16 @@ class DiffReport:
 
 
 def config_diff(app: App, env: str, v1: int | None = None, v2: int | None = None) -> DiffReport:
-    """V1..V2; by default the live version against the newest (what `apply` would do)."""
-    environment(app, env)
+    """V1..V2; by default the live version against the newest (what `apply` would do).
+
+    Both versions' stored values are checked against their keyed hashes first
+    (which needs the encryption key): a reviewer never reads a value edited in
+    the database as if it were the approved one.
+    """
+    ec = environment(app, env)
+    ring = keyring(app, ec)
     with app.store().engine.connect() as conn:
+        hkey = hmac_key(conn, ring, env)
         live = repo.live(conn, env)
         newest = repo.latest_version(conn, env)
         if v1 is None and v2 is None:
@@ -66,7 +78,10 @@ def config_diff(app: App, env: str, v1: int | None = None, v2: int | None = None
         for v in (a, b):
             if v is not None and repo.version(conn, env, v) is None:
                 raise InputError(f"{env} has no version {v}; see `changegate config history {env}`")
-        out = diff(repo.snapshot(conn, env, a), repo.snapshot(conn, env, b))
+        before, after = repo.snapshot(conn, env, a), repo.snapshot(conn, env, b)
+        clear_values(ring, hkey, env, a, before)
+        clear_values(ring, hkey, env, b, after)
+        out = diff(before, after)
         waiting = repo.proposals(conn, env, "open")
     return DiffReport(env, a, b, out, waiting)
 
@@ -166,7 +181,8 @@ class _Live:
     hkey: bytes
     version: int | None
     recorded: dict[str, Entry]
-    values: dict[str, str] | None  # the rendered file's values; None: no file
+    values: dict[str, str] | None  # the rendered file's values; None: no file, or unparseable
+    problems: list[str]  # why the rendered file does not parse (edited by hand)
 
 
 def _observed(app: App, env: str) -> _Live:
@@ -177,19 +193,22 @@ def _observed(app: App, env: str) -> _Live:
         live = repo.live(conn, env)
         version = live.version if live else None
         recorded = repo.snapshot(conn, env, version)
+        clear_values(ring, hkey, env, version, recorded)  # the record itself is intact
     text = envfile.read_text(ec.target)
     try:
         values = None if text is None else parse_env(text, unquote=False)
     except ConfigError as exc:
-        raise InputError(
-            f"{ec.target}: not a KEY=VALUE file (edited by hand?)",
-            details=[f"{ec.target}:{p}" for p in exc.problems],
-        ) from exc
-    return _Live(ec, hkey, version, recorded, values)
+        return _Live(ec, hkey, version, recorded, None, exc.problems)
+    return _Live(ec, hkey, version, recorded, values, [])
 
 
 def check_drift(app: App, env: str) -> DriftReport:
-    """Compare what is live with the recorded version; record a new difference once."""
+    """Compare what is live with the recorded version; record a new difference once.
+
+    A rendered file that no longer parses (``export KEY=...``, a key twice, a
+    stray line) is drift too (kind ``unparseable``): someone edited it by hand,
+    and the service may read it differently from us. Re-applying overwrites it.
+    """
     live = _observed(app, env)
     ec, hkey = live.ec, live.hkey
     observed = None
@@ -201,11 +220,13 @@ def check_drift(app: App, env: str) -> DriftReport:
         environ = envfile.process_environ(ec.deploy_root / pm.pidfile)
         if environ is not None:
             process = {k: value_hash(hkey, k, environ[k]) for k in live.recorded if k in environ}
-    items = (
-        []
-        if live.version is None and live.values is None
-        else drift(live.recorded, observed, process)
-    )
+    if live.problems:
+        in_process = [i for i in drift(live.recorded, None, process) if i.where == "process"]
+        items = unparseable(live.problems) + in_process
+    elif live.version is None and live.values is None:
+        items = []
+    else:
+        items = drift(live.recorded, observed, process)
     events = app.store().events(EventFilter(action="config.drift*", subject=env, newest_first=True))
     last = events[0] if events and events[0].action == "config.drift" else None
     found = [i.as_dict() for i in items]
@@ -233,6 +254,12 @@ def adopt_drift(app: App, env: str) -> Proposal:
     """A proposal that makes the hand-edited file the recorded version (still reviewed)."""
     live = _observed(app, env)
     ec, recorded, values = live.ec, live.recorded, live.values
+    if live.problems:
+        raise InputError(
+            f"{ec.target}: not a KEY=VALUE file (edited by hand?); nothing to adopt: fix the "
+            f"file or overwrite it with `changegate config apply {env}`",
+            details=[f"{ec.target}:{p}" for p in live.problems],
+        )
     if values is None:
         raise InputError(f"{ec.target} does not exist; nothing to adopt (apply instead)")
     assignments: list[tuple[str, str | None]] = [(k, v) for k, v in values.items()]
@@ -266,12 +293,19 @@ def keygen(app: App, env: str) -> str:
 
 
 def rotate_key(app: App, env: str) -> Rotation:
-    """Re-encrypt every environment that shares ``env``'s key under a new key.
+    """Re-encrypt everything sealed with ``env``'s key under a new key, then retire the old.
 
-    A key file gets a new key in front (both decrypt), everything is re-sealed
-    in one transaction, then the old key is dropped: an interruption at any
-    point leaves a file that still decrypts everything. With ``key_env`` the
-    operator puts the new key first in the variable; the old ones may follow.
+    A key file gets a new key in front (both decrypt); then, under the ledger's
+    write lock, every environment in the database whose value-hash key opens
+    with this keyring is re-sealed: that key, every version's secrets and the
+    secrets of every proposal, decided ones included (an approved or rejected
+    proposal still holds its sealed values). Before committing, every sealed
+    token in the database is tried with the old keys: if any still opens, the
+    rotation is refused and nothing changes (the file keeps both keys, which
+    still decrypt everything). Only after the commit is the old key dropped;
+    a proposal seals with the key it loads under the same lock, so nothing is
+    sealed with a key that is about to go. With ``key_env`` the operator puts
+    the new key first in the variable and removes the old ones afterwards.
     """
     ec = environment(app, env)
     src = key_source(app, ec.spec)
@@ -293,40 +327,57 @@ def rotate_key(app: App, env: str) -> Rotation:
             f"${src.env_var} holds one key: put the new key first, then the current one "
             "(comma- or newline-separated), and run rotate-key again"
         )
-    ring = crypto.load(src)
     counts: dict[str, int] = {}
     ts = utc_timestamp()
     with app.store().writer() as w:
         conn = w.connection
-        for name in present:
-            sealed = repo.env_key(conn, name)
-            assert sealed is not None
-            repo.reseal_env(conn, name, ring.reseal(sealed, f"the {name} configuration"), ts)
-            versions: set[int] = set()
-            for number, key, token in repo.sealed_rows(conn, name):
-                repo.reseal_value(conn, name, number, key, ring.reseal(token, f"{name} {key}"))
-                versions.add(number)
-            for p in repo.proposals(conn, name, "open"):
-                repo.replace_proposal_changes(conn, p.id, [_reseal(ring, c) for c in p.changes])
-            counts[name] = len(versions)
+        ring = crypto.load(src)
+        old = ring.older()
+        assert old is not None  # add_primary, or the variable holds two keys or more
+        mine = [n for n in repo.known_envs(conn) if ring.opens(repo.env_key(conn, n) or "")]
+        for name in sorted(mine):
+            counts[name], reproposed = _reseal_env(conn, ring, name, ts)
             w.append(
                 app.actor(),
                 "config.key_rotated",
                 name,
                 {
                     "environment": name,
-                    "versions_reencrypted": len(versions),
+                    "versions_reencrypted": counts[name],
+                    "proposals_reencrypted": reproposed,
                     "key_id": ring.primary_id,
                 },
+            )
+        left = [what for what, token in repo.sealed_tokens(conn) if old.opens(token)]
+        if left:
+            raise Blocked(
+                f"{src.describe()}: the old key still decrypts {', '.join(left[:5])}"
+                + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+                + "; not re-encrypted, old key kept (both keys still decrypt everything)"
             )
     if src.path is not None:
         crypto.keep_primary(src.path)
     return Rotation(counts, src.describe(), src.path is not None)
 
 
-def _reseal(ring: crypto.Keyring, c: Any) -> Any:
-    from dataclasses import replace
+def _reseal_env(conn: Connection, ring: crypto.Keyring, name: str, ts: str) -> tuple[int, int]:
+    """Re-seal one environment under the first key: (versions touched, proposals touched)."""
+    sealed = repo.env_key(conn, name)
+    assert sealed is not None
+    repo.reseal_env(conn, name, ring.reseal(sealed, f"the {name} configuration"), ts)
+    versions: set[int] = set()
+    for number, key, token in repo.sealed_rows(conn, name):
+        repo.reseal_value(conn, name, number, key, ring.reseal(token, f"{name} {key}"))
+        versions.add(number)
+    touched = 0
+    for p in repo.proposals(conn, name):
+        if any(c.entry is not None and c.entry.sealed is not None for c in p.changes):
+            repo.replace_proposal_changes(conn, p.id, [_reseal(ring, c) for c in p.changes])
+            touched += 1
+    return len(versions), touched
 
+
+def _reseal(ring: crypto.Keyring, c: Change) -> Change:
     if c.entry is None or c.entry.sealed is None:
         return c
     return replace(c, entry=replace(c.entry, sealed=ring.reseal(c.entry.sealed, c.key)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlalchemy import Connection
 from changegate.adapters import crypto
 from changegate.adapters.storage import config_repo as repo
 from changegate.app import App
-from changegate.core.config import Entry
+from changegate.core.config import Entry, value_hash
 from changegate.core.policy import DEFAULT_CONFIG_KEY_FILE, ConfigSpec, Environment, Policy
 from changegate.errors import Blocked, InputError
 
@@ -90,15 +91,46 @@ def hmac_key(
     return base64.b64decode(ring.open(sealed, f"the {env} configuration"))
 
 
-def clear_values(ring: crypto.Keyring, env: str, snapshot: dict[str, Entry]) -> dict[str, str]:
-    """The clear text of every value (secrets decrypted): for validation and rendering only."""
+def clear_values(
+    ring: crypto.Keyring,
+    hkey: bytes,
+    env: str,
+    version: int | None,
+    snapshot: dict[str, Entry],
+) -> dict[str, str]:
+    """The clear text of every value (secrets decrypted), each checked against its keyed hash.
+
+    The approval's signature, the content hash and the ledger cover the keyed
+    hashes only; this check ties the stored text (a plain value, a sealed
+    secret) to them, so a value edited or swapped in the database is refused,
+    naming the key and the version, instead of being used as if approved.
+    """
     out: dict[str, str] = {}
-    for key, e in snapshot.items():
+    tampered: list[str] = []
+    for key, e in sorted(snapshot.items()):
+        text: str | None = None
         if e.secret:
-            assert e.sealed is not None
-            out[key] = ring.open(e.sealed, f"{env} {key}").decode("utf-8")
+            if e.sealed is not None:
+                try:
+                    text = ring.open(e.sealed, f"{env} {key}").decode("utf-8")
+                except UnicodeDecodeError:
+                    text = None
         else:
-            out[key] = e.plain or ""
+            text = e.plain if e.plain is not None else ""
+        if (
+            text is None
+            or len(text) != e.length
+            or not hmac.compare_digest(value_hash(hkey, key, text), e.value_hash)
+        ):
+            tampered.append(key)
+            continue
+        out[key] = text
+    if tampered:
+        raise Blocked(
+            f"{env} version {version or 0}: the stored value of {', '.join(tampered)} does not "
+            "match its approved keyed hash (edited or swapped in the database?); refused, "
+            "nothing written (run `changegate audit verify` and restore the database)"
+        )
     return out
 
 

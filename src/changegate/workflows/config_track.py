@@ -77,12 +77,15 @@ def propose(
     """
     ec = environment(app, env)
     actor = app.actor()
-    ring = keyring(app, ec)  # a missing key fails here, before any write
+    keyring(app, ec)  # a missing key fails here, before any write
     for key, _ in assignments:
         _check_name(key)
     declared_secret = {k for k, d in ec.spec.keys.items() if d.secret}
     with app.store().writer() as w:
         conn = w.connection
+        # Loaded again under the write lock: a rotation re-encrypts and retires the old key
+        # under the same lock, so nothing is ever sealed with a key it has just dropped.
+        ring = keyring(app, ec)
         ts = utc_timestamp()
         hkey = hmac_key(conn, ring, env, create_as=actor, ts=ts)
         latest = repo.latest_version(conn, env)
@@ -92,7 +95,7 @@ def propose(
                 f"version {latest or 0}; look at `changegate config history {env}` and retry"
             )
         base = repo.snapshot(conn, env, latest)
-        clear = clear_values(ring, env, base)
+        clear = clear_values(ring, hkey, env, latest, base)
         wanted = dict(assignments)
         if replace:
             wanted.update({k: None for k in base if k not in wanted})
@@ -110,6 +113,12 @@ def propose(
                     or key in declared_secret
                     or bool(cur and cur.secret)
                 )
+                if origin == "set" and not hidden and SECRET_NAME.search(key):
+                    raise InputError(
+                        f"{key} looks like a credential and would be stored in clear: give it "
+                        f"with --secret and the value on stdin (`changegate config set {env} "
+                        f"{key} --secret`)"
+                    )
                 entry = Entry(
                     secret=hidden,
                     value_hash=value_hash(hkey, key, value),

@@ -371,3 +371,23 @@ def replace_proposal_changes(conn: Connection, pid: str, changes: list[Change]) 
         .where(config_proposals.c.id == pid)
         .values(changes=json.dumps([_change_to_json(c) for c in changes], sort_keys=True))
     )
+
+
+def sealed_tokens(conn: Connection) -> list[tuple[str, str]]:
+    """(what, sealed token) of everything encrypted in the store, every environment:
+    value-hash keys, versions' secrets and proposals' secrets (for a rotation's last check)."""
+    out: list[tuple[str, str]] = []
+    for r in conn.execute(select(config_envs.c.environment, config_envs.c.hmac_key)):
+        out.append((f"the {r.environment} value-hash key", str(r.hmac_key)))
+    c = config_values.c
+    rows = conn.execute(
+        select(c.environment, c.version, c.key, c.sealed).where(c.sealed.is_not(None))
+    )
+    for v in rows:
+        out.append((f"{v.environment} version {v.version} {v.key}", str(v.sealed)))
+    for p in conn.execute(select(config_proposals.c.id, config_proposals.c.changes)):
+        for d in json.loads(p.changes):
+            e = d.get("entry") or {}
+            if e.get("sealed"):
+                out.append((f"proposal {p.id} {d['key']}", str(e["sealed"])))
+    return out
