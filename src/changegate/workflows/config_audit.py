@@ -1,8 +1,10 @@
 """Looking at configuration: diffs, history, drift (ad-hoc changes) and key rotation.
 
-Diffs and history read keyed hashes only, so a reviewer or auditor needs no
-encryption key to see what changed (secrets appear as ``hmac:...`` and a
-length). Drift compares the rendered file, and the running process's
+History reads keyed hashes only, so an auditor needs no encryption key to see
+what changed (secrets appear as ``hmac:...`` and a length). A diff shows the
+same, but first checks every stored value against its approved keyed hash,
+which needs the key: a value edited in the database is refused, not shown.
+Drift compares the rendered file, and the running process's
 environment where it is readable, with the live version: any difference is
 an ad-hoc change outside the documented procedure (policy §2), recorded once
 as ``config.drift`` and reported until it is adopted through a reviewed
