@@ -14,13 +14,22 @@ from changegate.core import deploy as dp
 from changegate.errors import ChangegateError
 from changegate.workflows.deploy_run import target
 
+_RECENT = 50
+
 
 def status(app: App, env_name: str) -> dict[str, Any]:
+    from changegate.adapters.storage.store import EventFilter
     from changegate.workflows.deploy import history
 
     tgt = target(app, env_name)
     current = tgt.transport.current()
-    live = dp.live(history(app, env_name))
+    # The newest records usually hold the live one: no need to fold the whole history.
+    recent = app.store().events(
+        EventFilter(action=dp.FINISHED, subject=env_name, newest_first=True, limit=_RECENT)
+    )
+    live = dp.live(dp.fold(reversed(recent)))
+    if live is None and len(recent) == _RECENT:
+        live = dp.live(history(app, env_name))
     out: dict[str, Any] = {
         "environment": env_name,
         "root": str(tgt.root),
