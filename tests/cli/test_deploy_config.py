@@ -79,3 +79,56 @@ retries = 0
         (2, "deploy"),
         (1, "rollback"),
     ]
+
+
+def test_a_deploy_failing_before_the_switch_puts_the_running_config_back(repo, tmp_path):
+    key, pub = _keypair(tmp_path)
+    root, gate = tmp_path / "srv", tmp_path / "switch-allowed"
+    setup(
+        repo,
+        f"""
+[[roles.reviewers]]
+email = "rev@example.com"
+ssh_key = "{pub}"
+
+[environments.prod]
+deploy_root = "{root}"
+[environments.prod.hooks]
+switch = ["test -e {gate}"]
+[environments.prod.config]
+render_to = "shared/config.env"
+[environments.prod.config.keys.GREETING]
+required = true
+""",
+    )
+    assert cg(repo, "config", "keygen", "prod")[0] == 0
+    rendered = root / "shared" / "config.env"
+
+    def reviewed(value: str) -> None:
+        code, out, err = cg(
+            repo, "config", "set", "prod", f"GREETING={value}", actor="dev@example.com"
+        )
+        assert code == 0, out + err
+        proposal = next(w for w in out.split() if w.startswith("P-"))
+        code, out, err = cg(
+            repo, "config", "approve", "prod", proposal, "--key", str(key), actor="rev@example.com"
+        )
+        assert code == 0, out + err
+
+    reviewed("one")
+    gate.touch()
+    cut(repo, "v1", {"app.txt": "1\n"})
+    assert cg(repo, "deploy", "v1", "--env", "prod")[0] == 0
+    reviewed("two")
+    gate.unlink()  # the switch hook now fails: v2 never goes live
+    cut(repo, "v2", {"app.txt": "2\n"})
+    code, out, err = cg(repo, "deploy", "v2", "--env", "prod")
+    assert code == 1, out + err
+    assert os.readlink(root / "current") == "releases/v1"
+    assert "GREETING=one" in rendered.read_text()  # v1 keeps the config it ran with
+    final = events(repo, "deploy.finished")[-1]["payload"]
+    assert (final["outcome"], final["failed_step"], final["config_version"]) == (
+        "failed",
+        "switch",
+        1,
+    )
