@@ -18,7 +18,7 @@ from changegate.app import App
 from changegate.core import emergency as em
 from changegate.core import leaks as lk
 from changegate.core.ledger import Event, parse_timestamp, utc_timestamp
-from changegate.evidence import gitinfo
+from changegate.evidence import config_history, gitinfo
 from changegate.evidence.events import read
 from changegate.evidence.period import Period
 from changegate.evidence.rows import (
@@ -211,64 +211,14 @@ def deployments(app: App, period: Period) -> list[DeploymentRow]:
 
 
 def config_changes(app: App, period: Period) -> list[ConfigChangeRow]:
-    """One row per key changed by a config version applied in the period, one per revert.
+    """One row per (version, key changed) created or gone live in the period, replayed
+    from the version history (:mod:`changegate.evidence.config_history`).
 
-    The proposal (keys, value hashes, proposer) and its approval may predate
-    the period, so they are read up to its end and joined by proposal id.
+    The history is read from the ledger's start to the period's end: a version's
+    state depends on every version before it, and a proposal or approval may
+    predate the period.
     """
-    events = _events(app, "config.*", None, period.until)
-    proposed = {str(e.data().get("proposal")): e for e in events if e.action == "config.proposed"}
-    approved = {str(e.data().get("proposal")): e for e in events if e.action == "config.approved"}
-    rows = []
-    for e in events:
-        if not period.contains(e.ts):
-            continue
-        d = e.data()
-        if e.action == "config.applied":
-            pid = str(d.get("proposal"))
-            prop = proposed.get(pid)
-            pdata = prop.data() if prop else {}
-            approval = approved.get(pid)
-            approver = d.get("approver") or (approval.data().get("approver") if approval else None)
-            for ch in pdata.get("changes", []) or [{"key": "?", "op": "unknown"}]:
-                rows.append(
-                    ConfigChangeRow(
-                        environment=str(d.get("environment") or e.subject),
-                        version=d.get("version"),
-                        base_version=pdata.get("base_version"),
-                        key=str(ch.get("key", "")),
-                        op=str(ch.get("op", "")),
-                        secret=bool(ch.get("secret", False)),
-                        value_hash=ch.get("value_hash"),
-                        proposal=pid,
-                        proposed_by=prop.actor if prop else None,
-                        approver=approver,
-                        applied_by=e.actor,
-                        applied_at=e.ts,
-                        reason=d.get("reason"),
-                        seq=e.seq,
-                    )
-                )
-        elif e.action == "config.reverted":
-            rows.append(
-                ConfigChangeRow(
-                    environment=str(d.get("environment") or e.subject),
-                    version=d.get("new_version"),
-                    base_version=d.get("to_content_of"),
-                    key="*",
-                    op="revert",
-                    secret=False,
-                    value_hash=None,
-                    proposal=None,
-                    proposed_by=None,
-                    approver=None,
-                    applied_by=e.actor,
-                    applied_at=e.ts,
-                    reason=f"revert to the content of version {d.get('to_content_of')}",
-                    seq=e.seq,
-                )
-            )
-    return rows
+    return config_history.rows(_events(app, "config.*", None, period.until), period)
 
 
 def config_drifts(app: App, period: Period) -> list[tuple[Event, Event | None]]:

@@ -57,7 +57,9 @@ def summary(ev: Evidence) -> dict[str, Any]:
         "emergency_share": round(sum(1 for c in ev.changes if c.emergency) / n, 4) if n else None,
         "deployments": len(ev.deployments),
         "deployments_by_outcome": dict(Counter(d.outcome for d in ev.deployments)),
+        # One row per key a version changed; the versions are the approvals and reverts.
         "config_changes": len(ev.config_changes),
+        "config_versions": len({(c.environment, c.version) for c in ev.config_changes}),
         "leaks_open": sum(1 for leak in ev.leaks if leak.open),
         "policy_reviews": len(ev.policy_reviews),
         "direct_pushes": len(ev.direct_pushes),

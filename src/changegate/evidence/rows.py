@@ -86,20 +86,31 @@ class DeploymentRow(Row):
 
 @dataclass(frozen=True)
 class ConfigChangeRow(Row):
+    """One key changed by one configuration version (not one delivery: a re-apply changes
+    nothing). Built from the version history by :mod:`changegate.evidence.config_history`."""
+
     environment: str
-    version: int | None
-    base_version: int | None
-    key: str  # "*" for a revert, which restores a whole earlier version
-    op: str
+    version: int
+    key: str  # "*": a revert to content the ledger cannot give (op "unknown")
+    op: str  # set | unset | unknown
     secret: bool
-    value_hash: str | None
+    value_hash: str | None  # the keyed hash the ledger holds (never a secret's value)
+    value: str | None  # plain values only: already in the ledger, as in a code review
+    length: int | None
+    previous_value_hash: str | None  # the key's keyed hash in the version before
+    origin: str  # proposal | revert | unrecorded (delivered, its creation not on the ledger)
     proposal: str | None
-    proposed_by: str | None
-    approver: str | None
-    applied_by: str
-    applied_at: str
-    reason: str | None
-    seq: int
+    reverted_to: int | None  # a revert: the version whose content it copies
+    proposed_by: str | None  # a revert: who ran it
+    approver: str | None  # a revert: "revert by X of vN"
+    approved_at: str  # approval (or revert) time
+    first_applied_at: str | None  # this version's first delivery
+    first_applied_by: str | None
+    first_applied_reason: str | None  # proposal | revert | deploy | rollback | reapply
+    redeliveries: int  # deliveries of this version after the first
+    live_from: str | None  # when the change first went live (maybe with a later version)
+    live_with_version: int | None
+    seq: int  # the approval's (or revert's) ledger event
 
 
 @dataclass(frozen=True)
