@@ -196,7 +196,8 @@ def export_cmd(
         click.echo(f"note: {note}", err=not ev.verification["ok"])
     click.echo(
         f"evidence {ev.period.label_from}..{ev.period.label_to}: {figures['changes']} change(s), "
-        f"{figures['deployments']} deployment(s), {figures['config_changes']} config key change(s), "
+        f"{figures['deployments']} deployment(s), "
+        f"{figures['config_changes']} config key change(s), "
         f"{figures['emergencies_declared']} emergenc(ies), {figures['exceptions']} exception(s), "
         f"{figures['sod_flags']} SoD flag(s); sample of {len(ev.sample['changes'])} "
         f"with seed {ev.sample['seed']}"
