@@ -17,6 +17,17 @@ def _keypair(tmp: Path) -> tuple[Path, str]:
     return key, (tmp / "id_rev.pub").read_text().strip()
 
 
+def reviewed(repo: Path, key: Path, value: str) -> None:
+    """GREETING=value proposed by dev, approved (signed) by the reviewer."""
+    code, out, err = cg(repo, "config", "set", "prod", f"GREETING={value}", actor="dev@example.com")
+    assert code == 0, out + err
+    proposal = next(w for w in out.split() if w.startswith("P-"))
+    code, out, err = cg(
+        repo, "config", "approve", "prod", proposal, "--key", str(key), actor="rev@example.com"
+    )
+    assert code == 0, out + err
+
+
 def test_rollback_restores_the_config_live_with_the_release(repo, tmp_path):
     key, pub = _keypair(tmp_path)
     root = tmp_path / "srv"
@@ -43,25 +54,14 @@ retries = 0
     assert cg(repo, "config", "keygen", "prod")[0] == 0
     rendered = root / "shared" / "config.env"
 
-    def reviewed(value: str) -> None:
-        code, out, err = cg(
-            repo, "config", "set", "prod", f"GREETING={value}", actor="dev@example.com"
-        )
-        assert code == 0, out + err
-        proposal = next(w for w in out.split() if w.startswith("P-"))
-        code, out, err = cg(
-            repo, "config", "approve", "prod", proposal, "--key", str(key), actor="rev@example.com"
-        )
-        assert code == 0, out + err
-
-    reviewed("one")
+    reviewed(repo, key, "one")
     cut(repo, "v1", {"app.txt": "1\n"})
     code, out, err = cg(repo, "deploy", "v1", "--env", "prod")
     assert code == 0, out + err
     assert "GREETING=one" in rendered.read_text()
     assert rendered.stat().st_mode & 0o777 == 0o600
 
-    reviewed("two")
+    reviewed(repo, key, "two")
     cut(repo, "v2", {"app.txt": "2\n"})
     code, out, err = cg(repo, "deploy", "v2", "--env", "prod")
     assert code == 0, out + err
@@ -104,22 +104,11 @@ required = true
     assert cg(repo, "config", "keygen", "prod")[0] == 0
     rendered = root / "shared" / "config.env"
 
-    def reviewed(value: str) -> None:
-        code, out, err = cg(
-            repo, "config", "set", "prod", f"GREETING={value}", actor="dev@example.com"
-        )
-        assert code == 0, out + err
-        proposal = next(w for w in out.split() if w.startswith("P-"))
-        code, out, err = cg(
-            repo, "config", "approve", "prod", proposal, "--key", str(key), actor="rev@example.com"
-        )
-        assert code == 0, out + err
-
-    reviewed("one")
+    reviewed(repo, key, "one")
     gate.touch()
     cut(repo, "v1", {"app.txt": "1\n"})
     assert cg(repo, "deploy", "v1", "--env", "prod")[0] == 0
-    reviewed("two")
+    reviewed(repo, key, "two")
     gate.unlink()  # the switch hook now fails: v2 never goes live
     cut(repo, "v2", {"app.txt": "2\n"})
     code, out, err = cg(repo, "deploy", "v2", "--env", "prod")
