@@ -35,6 +35,7 @@ from pathlib import Path
 # bench/secrets.py would shadow the standard library's `secrets` (tokens use it).
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
+from changegate.adapters.pgserver import free_port  # noqa: E402
 from changegate.app import App  # noqa: E402
 from changegate.cli.main import main as cli_main  # noqa: E402
 from changegate.workflows.tokens import issue  # noqa: E402
@@ -268,12 +269,6 @@ def append_round(app: App, i: int, d: int) -> None:
                 sha(i % 20, "f") + sha(i % 20, "g")[:24],
                 {"note": "rotated"},
             )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Client:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,21 +42,6 @@ enabled = false
 [environments.prod]
 deploy_root = "{root}"
 keep_releases = 3
-[environments.prod.process_manager]
-kind = "gunicorn"
-pidfile = "shared/gunicorn.pid"
-ready_url = "http://127.0.0.1:{port}/"
-[[environments.prod.smoke]]
-name = "authentication"
-kind = "auth"
-url = "http://127.0.0.1:{port}/api/account"
-credential_env = "SMOKE_TOKEN"
-backoff_seconds = 0.1
-[[environments.prod.smoke]]
-name = "integrations"
-kind = "health"
-url = "http://127.0.0.1:{port}/healthz"
-backoff_seconds = 0.1
 """
 
 
@@ -91,14 +75,9 @@ def release(repo: Path, tag: str) -> None:
     cg(repo, "release", tag)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def main() -> None:
-    from changegate.sample import Load, launch
+    from changegate.adapters.pgserver import free_port
+    from changegate.sample import Load, environment_toml, launch
 
     shutil.rmtree(WORK, ignore_errors=True)
     repo, root, port = WORK / "repo", WORK / "srv", free_port()
@@ -106,7 +85,8 @@ def main() -> None:
     sh(repo, "init", "-q", "-b", "main")
     sh(repo, "config", "user.email", "deployer@example.com")
     sh(repo, "config", "user.name", "Deployer")
-    (repo / "changegate.toml").write_text(POLICY.format(root=root, port=port))
+    policy = POLICY.format(root=root) + environment_toml("gunicorn", port, backoff_seconds=0.1)
+    (repo / "changegate.toml").write_text(policy)
     sh(repo, "add", "-A")
     sh(repo, "commit", "-qm", "policy")
     cg(repo, "init")

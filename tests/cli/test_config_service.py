@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from urllib.request import urlopen
 
 import pytest
@@ -13,13 +12,8 @@ from tests.cli.teamrepo import cg
 from tests.configteam import team  # noqa: F401  (fixture)
 from tests.conftest import git
 
+from changegate.adapters.pgserver import free_port
 from changegate.sample import Load, launch, write_service
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _greeting(url: str) -> str:
@@ -30,7 +24,7 @@ def _greeting(url: str) -> str:
 @pytest.mark.slow
 def test_reviewed_config_change_reaches_the_service_and_reverts(team, tmp_path):  # noqa: F811
     repo, keys = team
-    root, port = tmp_path / "srv", _port()
+    root, port = tmp_path / "srv", free_port()
     git(repo, "checkout", "-q", "main")
     with (repo / "changegate.toml").open("a") as fh:
         fh.write(

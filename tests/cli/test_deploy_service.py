@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 from pathlib import Path
 
 import pytest
 from tests.deployrepo import cg, cut, events, setup
 
-from changegate.sample import Load, launch, write_service
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from changegate.adapters.pgserver import free_port
+from changegate.sample import Load, environment_toml, launch, write_service
 
 
 def service_files(tmp: Path, version: str, broken: str | None = None) -> dict[str, str]:
@@ -31,39 +25,12 @@ def service_files(tmp: Path, version: str, broken: str | None = None) -> dict[st
     return {name: (src / name).read_text() for name in names}
 
 
-def pm_toml(kind: str, port: int) -> str:
-    ready = f"http://127.0.0.1:{port}/"
-    if kind == "supervisord":
-        return (
-            '[environments.prod.process_manager]\nkind = "supervisord"\nprogram = "web"\n'
-            f'supervisor_config = "shared/supervisord.conf"\nready_url = "{ready}"\n'
-        )
-    return (
-        f'[environments.prod.process_manager]\nkind = "{kind}"\n'
-        f'pidfile = "shared/{kind}.pid"\nready_url = "{ready}"\n'
-    )
-
-
 def policy(root: Path, kind: str, port: int, extra: str = "") -> str:
     return f"""
 [environments.prod]
 deploy_root = "{root}"
 {extra}
-{pm_toml(kind, port)}
-[[environments.prod.smoke]]
-name = "authentication"
-kind = "auth"
-url = "http://127.0.0.1:{port}/api/account"
-credential_env = "SMOKE_TOKEN"
-retries = 2
-backoff_seconds = 0.1
-[[environments.prod.smoke]]
-name = "integrations"
-kind = "health"
-url = "http://127.0.0.1:{port}/healthz"
-retries = 2
-backoff_seconds = 0.1
-"""
+""" + environment_toml(kind, port, backoff_seconds=0.1)
 
 
 TOKEN = "smoke-token-for-tests"

@@ -12,16 +12,10 @@ import pytest
 from tests.smoke.build import make
 from tests.smoke.server import Answer, SmokeServer
 
+from changegate.adapters.pgserver import free_port
 from changegate.errors import InputError
 from changegate.smoke import run_smoke
 from changegate.smoke.runner import delays
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_one_transient_503_passes_on_retry(server: SmokeServer, tmp_path: Path):

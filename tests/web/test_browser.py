@@ -21,6 +21,8 @@ import pytest
 from tests.cli.teamrepo import approve, cg, change, team, verdict
 from tests.conftest import git
 
+from changegate.adapters.pgserver import free_port
+
 __all__ = ["team"]
 
 CHROMIUM = "/usr/bin/chromium"
@@ -34,14 +36,8 @@ ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(repo: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,

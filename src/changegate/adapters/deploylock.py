@@ -22,7 +22,6 @@ import errno
 import fcntl
 import json
 import os
-import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,32 +46,14 @@ class LockInfo:
     done: list[str] = field(default_factory=list)  # steps finished, in order
     data: dict[str, Any] = field(default_factory=dict)  # step results carried to resume
 
-    live: bool | None = field(default=None, compare=False)  # probed by DeployLock.read
+    live: bool = field(default=False, compare=False)  # set by DeployLock.read (flock probe)
 
     def alive(self) -> bool:
-        """Whether the holder still runs: its flock, else (no probe) its pid on this host."""
-        if self.live is not None:
-            return self.live
-        if self.host != socket.gethostname():
-            return True
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return _not_zombie(self.pid)
+        """Whether the holder still runs (its flock is held); pid and host are for people."""
+        return self.live
 
     def journal(self) -> dict[str, object]:
         return {k: v for k, v in asdict(self).items() if k != "live"}
-
-
-def _not_zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 class DeployLock:

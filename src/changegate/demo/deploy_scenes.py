@@ -10,20 +10,15 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.request import urlopen
 
+from changegate.adapters.pgserver import free_port
+
 if TYPE_CHECKING:
     from changegate.demo.scenario import Demo
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Prod:
@@ -32,7 +27,7 @@ class Prod:
     def __init__(self, demo: Demo) -> None:
         self.demo = demo
         self.root = demo.root.parent / "srv" / "prod"
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.launched: Any = None
         self.token = "smk_" + secrets.token_urlsafe(18)
@@ -44,13 +39,13 @@ class Prod:
             f'auto_rollback = true\ndeploy_root = "{self.root}"\nkeep_releases = 3\n',
             1,
         )
-        return text + (
-            f"""
-[environments.prod.process_manager]
-kind = "gunicorn"
-pidfile = "shared/gunicorn.pid"
-ready_url = "{self.url}/"
+        from changegate.sample import environment_toml
 
+        return (
+            text
+            + "\n"
+            + environment_toml("gunicorn", self.port, backoff_seconds=0.2)
+            + """
 [environments.prod.config]
 render_to = "shared/config.env"
 [environments.prod.config.keys.GREETING]
@@ -58,18 +53,6 @@ required = true
 [environments.prod.config.keys.SMOKE_TOKEN]
 required = true
 secret = true
-
-[[environments.prod.smoke]]
-name = "authentication"
-kind = "auth"
-url = "{self.url}/api/account"
-credential_env = "SMOKE_TOKEN"
-backoff_seconds = 0.2
-[[environments.prod.smoke]]
-name = "integrations"
-kind = "health"
-url = "{self.url}/healthz"
-backoff_seconds = 0.2
 """
         )
 

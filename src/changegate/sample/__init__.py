@@ -17,15 +17,16 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from changegate.sample.launcher import Launched, launch
+    from changegate.sample.launcher import Launched, environment_toml, launch
     from changegate.sample.load import Load, LoadReport
     from changegate.sample.writer import write_service
 
-__all__ = ["Launched", "Load", "LoadReport", "launch", "write_service"]
+__all__ = ["Launched", "Load", "LoadReport", "environment_toml", "launch", "write_service"]
 
 _HOME = {
     "Launched": "launcher",
     "launch": "launcher",
+    "environment_toml": "launcher",
     "Load": "load",
     "LoadReport": "load",
     "write_service": "writer",

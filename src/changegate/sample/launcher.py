@@ -64,10 +64,7 @@ class Launched:
 
     def policy_toml(self, environment: str = "prod") -> str:
         """The ``[environments.<environment>.process_manager]`` table for this launch."""
-        lines = [f"[environments.{environment}.process_manager]"]
-        for key, value in self.spec.model_dump(exclude_none=True).items():
-            lines.append(f"{key} = {json.dumps(value)}")  # JSON scalars/arrays are TOML
-        return "\n".join(lines) + "\n"
+        return _process_manager_toml(self.spec, environment)
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop everything started here, gracefully first, then by SIGKILL.
@@ -189,6 +186,47 @@ stdout_logfile = {esc(shared / "web.log")}
 """
 
 
+def spec_for(kind: Kind, port: int) -> ProcessManager:
+    """The process-manager policy of a :func:`launch` of ``kind`` on ``port``."""
+    ready_url = f"http://127.0.0.1:{port}/"
+    if kind in ("gunicorn", "uvicorn"):
+        return ProcessManager(kind=kind, pidfile=f"shared/{kind}.pid", ready_url=ready_url)
+    if kind == "supervisord":
+        return ProcessManager(
+            kind="supervisord",
+            program="web",
+            supervisor_config="shared/supervisord.conf",
+            ready_url=ready_url,
+        )
+    raise InputError(f"unknown process manager {kind!r}: gunicorn, uvicorn or supervisord")
+
+
+def environment_toml(
+    kind: Kind, port: int, environment: str = "prod", *, backoff_seconds: float = 1.0
+) -> str:
+    """The policy tables that deploy the sample service: its process manager and its smoke
+    tests (sign-in refused without, accepted with ``$SMOKE_TOKEN``; health all passing)."""
+    base = f"http://127.0.0.1:{port}"
+    smoke = ""
+    for name, kind_, path, extra in (
+        ("authentication", "auth", "/api/account", 'credential_env = "SMOKE_TOKEN"\n'),
+        ("integrations", "health", "/healthz", ""),
+    ):
+        smoke += (
+            f"[[environments.{environment}.smoke]]\nname = {json.dumps(name)}\n"
+            f'kind = "{kind_}"\nurl = "{base}{path}"\n{extra}'
+            f"backoff_seconds = {backoff_seconds}\n"
+        )
+    return _process_manager_toml(spec_for(kind, port), environment) + smoke
+
+
+def _process_manager_toml(spec: ProcessManager, environment: str) -> str:
+    lines = [f"[environments.{environment}.process_manager]"]
+    for key, value in spec.model_dump(exclude_none=True).items():
+        lines.append(f"{key} = {json.dumps(value)}")  # JSON scalars/arrays are TOML
+    return "\n".join(lines) + "\n"
+
+
 def launch(kind: Kind, deploy_root: Path, *, port: int, workers: int = 2) -> Launched:
     """Start ``kind`` serving ``deploy_root/current`` on 127.0.0.1:``port`` and wait for it."""
     if kind == "uvicorn" and workers < 2:
@@ -198,15 +236,13 @@ def launch(kind: Kind, deploy_root: Path, *, port: int, workers: int = 2) -> Lau
         raise InputError(f"{root}/current/service.py not found; point current at a release first")
     shared = root / "shared"
     shared.mkdir(parents=True, exist_ok=True)
-    ready_url = f"http://127.0.0.1:{port}/"
     scratch: list[Path] = []
+    spec = spec_for(kind, port)
     if kind == "gunicorn":
         cmd = _gunicorn(root, port, workers)
-        spec = ProcessManager(kind="gunicorn", pidfile="shared/gunicorn.pid", ready_url=ready_url)
     elif kind == "uvicorn":
         cmd = _uvicorn(root, port, workers)
-        spec = ProcessManager(kind="uvicorn", pidfile="shared/uvicorn.pid", ready_url=ready_url)
-    elif kind == "supervisord":
+    else:
         socket = shared / "supervisor.sock"
         if len(str(socket)) > _SOCKET_MAX:
             scratch.append(Path(tempfile.mkdtemp(prefix="cg-sv-")))
@@ -214,14 +250,6 @@ def launch(kind: Kind, deploy_root: Path, *, port: int, workers: int = 2) -> Lau
         conf = shared / "supervisord.conf"
         conf.write_text(_supervisord_conf(root, socket, _gunicorn(root, port, workers)))
         cmd = [sys.executable, "-m", "supervisor.supervisord", "-n", "-c", str(conf)]
-        spec = ProcessManager(
-            kind="supervisord",
-            program="web",
-            supervisor_config="shared/supervisord.conf",
-            ready_url=ready_url,
-        )
-    else:
-        raise InputError(f"unknown process manager {kind!r}: gunicorn, uvicorn or supervisord")
     env = dict(os.environ, SAMPLE_CONFIG_FILE=str(shared / "config.env"), PWD=str(shared))
     log = shared / f"{kind}.log"
     with log.open("ab") as out:

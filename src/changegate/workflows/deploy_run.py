@@ -184,7 +184,9 @@ class Run:
         for command in commands:
             proc = subprocess.run(command, shell=True, env=env, cwd=self.tgt.root, check=False)
             if proc.returncode != 0:
-                raise StepFailedBeforeStart(step, command, proc.returncode)
+                raise StepFailed(
+                    f"hook before {step} failed ({command!r} exited {proc.returncode})"
+                )
 
     def recorded(self) -> dp.Deployment | None:
         """This deployment's ``deploy.finished``, if a run (maybe killed since) wrote it."""
@@ -273,10 +275,3 @@ def record_lock_broken(tgt: Target, info: LockInfo, actor: str, reason: str) -> 
         },
     )
     tgt.lock.release()
-
-
-class StepFailedBeforeStart(ChangegateError):
-    exit_code = 1
-
-    def __init__(self, step: str, command: str, code: int) -> None:
-        super().__init__(f"hook before {step} failed ({command!r} exited {code})")

@@ -116,6 +116,13 @@ def migration_sets(tgt: Target) -> list[Any]:
     return [s for s in all_sets if s.path in wanted]
 
 
+def discovered_sets(tgt: Target, root: Path) -> list[Any]:
+    """This environment's migration sets as found in a release tree (migrations.MigrationSet)."""
+    from changegate.migrations import discover
+
+    return [m for s in migration_sets(tgt) for m in discover(root, [s.path], s.format)]
+
+
 def database_url(tgt: Target) -> str | None:
     import os
 
@@ -157,9 +164,7 @@ def _migrate(run: Run) -> str:
     from changegate import migrations as mg
 
     root = _release_tree(run)
-    found = []
-    for s in sets:
-        found.extend(mg.discover(root, [s.path], s.format))
+    found = discovered_sets(run.tgt, root)
     try:
         applied = mg.apply(root, found, url, actor=run.info.actor)
     except mg.MigrationFailed as failed:

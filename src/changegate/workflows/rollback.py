@@ -242,9 +242,7 @@ def _tree_with_applied(run: Run, url: str) -> tuple[Path, list[Any]]:
         candidates.insert(0, run.info.previous_tag)
     for tag in candidates:
         root = run.tgt.transport.export(run.app.git, tag)
-        found: list[Any] = []
-        for s in steps.migration_sets(run.tgt):
-            found.extend(mg.discover(root, [s.path], s.format))
+        found = steps.discovered_sets(run.tgt, root)
         if not any(p.kind == "missing" for p in mg.plan(root, found, url).problems):
             return root, found
     raise StepFailed(
