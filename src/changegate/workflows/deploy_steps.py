@@ -59,7 +59,7 @@ def release_commit(app: App, tag: str) -> str:
 def preflight(tgt: Target, tag: str, actor: str) -> Preflight:
     """The ``verify`` step's checks that need no lock: refuse before touching anything."""
     from changegate.adapters.storage.store import EventFilter
-    from changegate.workflows.release import _allowed
+    from changegate.workflows.release import release_basis
     from changegate.workflows.secrets import leaks
 
     app = tgt.app
@@ -71,7 +71,7 @@ def preflight(tgt: Target, tag: str, actor: str) -> Preflight:
             f"{tag} has no recorded release for {commit[:12]} (was it made or moved outside "
             f"changegate?); only `changegate release` tags deploy"
         )
-    allowed = _allowed(app, commit)
+    allowed = release_basis(app, commit)
     if allowed is None:
         raise Blocked(f"{tag} ({commit[:12]}) has no passing recorded verdict, merge or emergency")
     basis, data = allowed

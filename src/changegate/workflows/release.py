@@ -23,7 +23,7 @@ class Release:
     evidence_digest: str | None
 
 
-def _allowed(app: App, commit: str) -> tuple[str, dict[str, Any]] | None:
+def release_basis(app: App, commit: str) -> tuple[str, dict[str, Any]] | None:
     """Why ``commit`` may be released: its passing verdict, the verdict of the change a
     recorded merge brought in, or an emergency declared for it. ``data["emergency"]``
     names the emergency that shipped it, whichever the basis (a hotfix is usually
@@ -70,7 +70,7 @@ def release(app: App, tag: str, rev: str | None = None, sign: bool = False) -> R
             f"tag {tag} already exists; a release is never moved, choose a new version"
         )
     commit = git.rev_parse(rev or "HEAD")
-    found = _allowed(app, commit)
+    found = release_basis(app, commit)
     if found is None:
         raise Blocked(
             f"{commit[:12]} has no passing recorded verdict (nor a declared "
