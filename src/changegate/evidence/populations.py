@@ -182,32 +182,32 @@ def changes(app: App, period: Period, *, detail: bool = True) -> list[ChangeRow]
 
 
 def deployments(app: App, period: Period) -> list[DeploymentRow]:
-    """Deployments and rollbacks that finished in the period (``deploy.finished``)."""
-    rows = []
-    for e in _events(app, "deploy.finished", period.since, period.until):
-        d = e.data()
-        rows.append(
-            DeploymentRow(
-                deployment=str(d.get("deployment", "")),
-                kind=str(d.get("kind", "deploy")),
-                tag=str(d.get("tag", "")),
-                commit=str(d.get("commit", "")),
-                environment=str(d.get("environment") or e.subject),
-                deployer=str(d.get("deployer") or e.actor),
-                started_at=str(d.get("started_at", "")),
-                ended_at=str(d.get("ended_at") or e.ts),
-                outcome=str(d.get("outcome", "")),
-                migrations=list(d.get("migrations_applied") or []),
-                config_version=d.get("config_version"),
-                smoke=list(d.get("smoke") or []),
-                rollback_of=d.get("rollback_of"),
-                reason=d.get("reason"),
-                basis=d.get("basis"),
-                emergency=d.get("emergency"),
-                seq=e.seq,
-            )
+    """Deployments and rollbacks that finished in the period (``deploy.finished``), as the
+    deploy workflow folds them (:func:`changegate.core.deploy.fold`)."""
+    from changegate.core.deploy import fold
+
+    return [
+        DeploymentRow(
+            deployment=d.id,
+            kind=d.kind,
+            tag=d.tag,
+            commit=d.commit,
+            environment=d.environment,
+            deployer=d.deployer,
+            started_at=d.started_at,
+            ended_at=d.ended_at,
+            outcome=d.outcome,
+            migrations=d.migrations_applied,
+            config_version=d.config_version,
+            smoke=d.smoke,
+            rollback_of=d.rollback_of,
+            reason=d.reason,
+            basis=d.basis,
+            emergency=d.emergency,
+            seq=d.seq,
         )
-    return rows
+        for d in fold(_events(app, "deploy.finished", period.since, period.until))
+    ]
 
 
 def config_changes(app: App, period: Period) -> list[ConfigChangeRow]:
