@@ -184,13 +184,16 @@ def test_lock_refuses_a_second_deploy_and_a_stale_one_is_broken_with_a_reason(pr
     assert code == 0, out + err
 
 
+ORDER = ["verify", "migrate", "smoke-previous", "config", "switch", "reload", "smoke", "record"]
+
+
 HOOK_WAIT = """
 [environments.prod.hooks]
 {step} = ["touch {flag}; while [ ! -e {gate} ]; do sleep 0.02; done"]
 """
 
 
-@pytest.mark.parametrize("step", ["migrate", "config", "switch", "reload", "smoke", "record"])
+@pytest.mark.parametrize("step", ORDER)
 def test_kill_9_at_each_step_then_resume_or_rollback(repo, tmp_path, step):
     """A hook before ``step`` waits on a gate file, so the kill lands exactly there.
 
@@ -243,9 +246,6 @@ def test_kill_9_at_each_step_then_resume_or_rollback(repo, tmp_path, step):
     assert (finished[-1]["kind"], finished[-1]["tag"]) == ("rollback", "v2")
     assert finished[-1]["rollback_of"] == finished[-2]["deployment"]
     assert not (root / "deploy.lock").exists()
-
-
-ORDER = ["verify", "migrate", "smoke-previous", "config", "switch", "reload", "smoke", "record"]
 
 
 def _before(step: str) -> list[str]:
